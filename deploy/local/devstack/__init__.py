@@ -1,0 +1,1 @@
+"""The local stack and the `./darkroom` command line (folder deploy/local/)."""

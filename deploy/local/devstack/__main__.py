@@ -1,0 +1,118 @@
+"""`./darkroom <command>`: the one entry point for people and CI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import docker
+
+from devstack import bootstrap, docker_engine, images, log, status
+from devstack.stack import Stack
+
+ROOT = images.ROOT
+
+
+def _client() -> docker.DockerClient:
+    host = docker_engine.ensure_engine()
+    os.environ["DOCKER_HOST"] = host
+    return docker.DockerClient(base_url=host)
+
+
+def _up() -> dict[str, str]:
+    client = _client()
+    stack = Stack.local()
+    addresses = stack.start(client)
+    env = stack.env(addresses)
+    bootstrap.run(env)
+    return env
+
+
+def cmd_up(_: argparse.Namespace) -> int:
+    env = _up()
+    log.step("stack is up; `./darkroom status` shows it, `./darkroom down` stops it")
+    for key, value in env.items():
+        if "SECRET" not in key:
+            print(f"{key}={value}")
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    Stack.local().stop(_client(), wipe=args.wipe)
+    log.step("stack stopped" + (" and its data removed" if args.wipe else "; data kept"))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    report = status.collect()
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for name, entry in report.items():
+            mark = "up  " if entry["healthy"] else "DOWN"
+            print(f"{mark} {name:<14} {entry.get('version') or '-':<32} {entry.get('address') or '-'}")
+    return 0 if all(e["healthy"] for e in report.values() if e is not report.get("api")) else 1
+
+
+def cmd_env(_: argparse.Namespace) -> int:
+    stack = Stack.local()
+    for key, value in stack.env(stack.saved_addresses()).items():
+        print(f"export {key}={value}")
+    return 0
+
+
+def cmd_build(_: argparse.Namespace) -> int:
+    images.build_all(_client())
+    return 0
+
+
+def cmd_demo(_: argparse.Namespace) -> int:
+    from devstack import demo
+
+    env = _up()
+    demo.smoke(env)
+    log.step("the stack keeps running: `./darkroom status` to look, `./darkroom down` to stop it")
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    client = _client()
+    images.build_all(client)  # the tests start the images, they never build them
+    env = {
+        **os.environ,
+        "TESTCONTAINERS_RYUK_DISABLED": "true",  # its image cannot be had here
+        # This machine has /.dockerenv: without these, testcontainers hands out
+        # the bridge gateway's address instead of localhost.
+        "TESTCONTAINERS_CONNECTION_MODE": "docker_host",
+        "TC_HOST": "localhost",
+    }
+    result = subprocess.run([sys.executable, "-m", "pytest", *args.pytest_args], cwd=ROOT, env=env)
+    if result.returncode == 5:
+        print("darkroom test: no test ran; that is a failure", file=sys.stderr)
+        return 1
+    return result.returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="darkroom", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="bring up the stack and run the main job on sample data")
+    test = commands.add_parser("test", help="run the test suite (starts its own throwaway stack)")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
+    commands.add_parser("up", help="start the long-lived local stack and bootstrap it")
+    down = commands.add_parser("down", help="stop the local stack (data is kept)")
+    down.add_argument("--wipe", action="store_true", help="also remove its data volumes")
+    state = commands.add_parser("status", help="health, version and address of each part")
+    state.add_argument("--json", action="store_true", help="one JSON object, for scripts")
+    commands.add_parser("env", help="print the DARKROOM_* settings for the running stack")
+    commands.add_parser("build", help="build every container image")
+    args = parser.parse_args()
+    handler = globals()[f"cmd_{args.command}"]
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""Starts and stops a stack of the engines in engines.py through testcontainers.
+
+Two flavours of the same definitions:
+- the long-lived stack of `./darkroom up`: containers `darkroom-<engine>`,
+  fixed host ports, named volumes kept across `down`/`up`;
+- a throwaway stack for a test session: its own name prefix, random host
+  ports, data in the containers only, everything removed at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import docker
+from docker.errors import NotFound
+from testcontainers.core.container import DockerContainer
+
+from devstack import engines, images, log
+from devstack.engines import Engine
+
+STACK_LABEL = "org.darkroom.stack"
+STATE_DIR = Path(os.environ.get("DARKROOM_STATE", "/var/lib/darkroom"))
+
+
+@dataclass
+class Stack:
+    prefix: str
+    persistent: bool
+    minio_secret: str
+
+    @classmethod
+    def local(cls) -> Stack:
+        """The stack of `./darkroom up`; its MinIO secret is made once and kept."""
+        secret_file = STATE_DIR / "minio-secret"
+        if not secret_file.exists():
+            STATE_DIR.mkdir(parents=True, exist_ok=True)
+            secret_file.write_text(secrets.token_urlsafe(24))
+            secret_file.chmod(0o600)
+        return cls("darkroom", persistent=True, minio_secret=secret_file.read_text().strip())
+
+    @classmethod
+    def throwaway(cls) -> Stack:
+        return cls(f"darkroom-test-{secrets.token_hex(3)}", persistent=False,
+                   minio_secret=secrets.token_urlsafe(24))
+
+    @property
+    def network(self) -> str:
+        return f"{self.prefix}-net"
+
+    def container_name(self, engine: Engine) -> str:
+        return f"{self.prefix}-{engine.name}"
+
+    # -- starting -------------------------------------------------------
+
+    def _container(self, engine: Engine) -> DockerContainer:
+        container = (
+            DockerContainer(engine.image.tag)
+            .with_name(self.container_name(engine))
+            # The alias is how other containers find the engine (nginx dials minio:9000).
+            .with_network(SimpleNamespace(name=self.network))
+            .with_network_aliases(engine.name)
+            .with_kwargs(mem_limit=engine.mem_limit, labels={STACK_LABEL: self.prefix})
+        )
+        for key, value in engine.env.items():
+            container.with_env(key, value)
+        if engine is engines.MINIO:
+            container.with_env("MINIO_ROOT_PASSWORD", self.minio_secret)
+        if self.persistent:
+            container.with_bind_ports(engine.port, engine.host_port)
+            container.with_volume_mapping(f"{self.prefix}-{engine.name}-data", engine.data_dir, "rw")
+            if engine is engines.KAFKA:
+                container.with_env("KAFKA_HOST_ADDRESS", f"localhost:{engine.host_port}")
+        else:
+            container.with_exposed_ports(engine.port)
+        return container
+
+    def _ensure_network(self, client: docker.DockerClient) -> None:
+        if not client.networks.list(names=[self.network]):
+            client.networks.create(self.network, driver="bridge", labels={STACK_LABEL: self.prefix})
+
+    def _start_engine(self, client: docker.DockerClient, engine: Engine) -> str:
+        """Start the engine's container unless it runs; return its host address."""
+        name = self.container_name(engine)
+        try:
+            existing = client.containers.get(name)
+            if existing.status != "running":
+                existing.remove(force=True)
+                raise NotFound(name)
+        except NotFound:
+            self._container(engine).start()
+            existing = client.containers.get(name)
+        if self.persistent:
+            host_port = engine.host_port
+        else:
+            existing.reload()
+            host_port = int(existing.ports[f"{engine.port}/tcp"][0]["HostPort"])
+            if engine is engines.KAFKA:
+                # The broker waits for the address the host dials before it starts.
+                existing.exec_run(["sh", "-c", f"echo localhost:{host_port} > /run/kafka/host-address"])
+        return engines.address(engine, host_port)
+
+    def start(self, client: docker.DockerClient) -> dict[str, str]:
+        """Build what is missing, start every engine in parallel and wait
+        until each answers. Returns the host address of each engine."""
+        images.build_all(client, images.ENGINES)
+        self._ensure_network(client)
+        log.step(f"starting {', '.join(e.name for e in engines.ALL)}")
+        with ThreadPoolExecutor(len(engines.ALL)) as pool:
+            futures = {e.name: pool.submit(self._start_engine, client, e) for e in engines.ALL}
+            addresses = {name: f.result() for name, f in futures.items()}
+        self.wait_ready(client, addresses)
+        if self.persistent:
+            self._save(addresses)
+        return addresses
+
+    def env(self, addresses: dict[str, str]) -> dict[str, str]:
+        return engines.client_env(addresses, self.minio_secret)
+
+    def wait_ready(self, client: docker.DockerClient, addresses: dict[str, str]) -> dict[str, str]:
+        """Wait for every engine in parallel; name the one that failed and show its log."""
+        env = self.env(addresses)
+        versions: dict[str, str] = {}
+        with ThreadPoolExecutor(len(engines.ALL)) as pool:
+            futures = {e: pool.submit(engines.ready, e, env) for e in engines.ALL}
+            for engine, future in futures.items():
+                try:
+                    versions[engine.name] = future.result()
+                    log.step(f"{engine.name} ready at {addresses[engine.name]}")
+                except Exception as exc:  # noqa: BLE001 - any failure ends in the same report
+                    raise SystemExit(self._failure_report(client, engine, exc)) from exc
+        return versions
+
+    def _failure_report(self, client: docker.DockerClient, engine: Engine, exc: Exception) -> str:
+        try:
+            logs = client.containers.get(self.container_name(engine)).logs(tail=40).decode(errors="replace")
+        except NotFound:
+            logs = "(no container)"
+        return f"{engine.name} did not become ready: {exc}\n--- end of its log ---\n{logs}"
+
+    # -- state and stopping ---------------------------------------------
+
+    def _save(self, addresses: dict[str, str]) -> None:
+        (STATE_DIR / "addresses.json").write_text(json.dumps(addresses, indent=2))
+
+    def saved_addresses(self) -> dict[str, str]:
+        path = STATE_DIR / "addresses.json"
+        if path.exists():
+            return json.loads(path.read_text())
+        return {e.name: engines.address(e, e.host_port) for e in engines.ALL}
+
+    def stop(self, client: docker.DockerClient, wipe: bool = False) -> None:
+        """Remove the stack's containers and network; volumes too when wiping
+        (a throwaway stack keeps no volumes anyway)."""
+        for container in client.containers.list(all=True, filters={"label": f"{STACK_LABEL}={self.prefix}"}):
+            container.remove(force=True, v=True)
+        for network in client.networks.list(filters={"label": f"{STACK_LABEL}={self.prefix}"}):
+            network.remove()
+        if wipe:
+            for engine in engines.ALL:
+                with contextlib.suppress(NotFound):
+                    client.volumes.get(f"{self.prefix}-{engine.name}-data").remove(force=True)

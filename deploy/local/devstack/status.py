@@ -1,0 +1,41 @@
+"""`./darkroom status`: one entry per part, for people and scripts."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import docker
+from docker.errors import DockerException
+
+from devstack import docker_engine, engines
+from devstack.stack import Stack
+
+
+def _docker() -> dict[str, object]:
+    for host in docker_engine.candidate_hosts():
+        try:
+            client = docker.DockerClient(base_url=host, timeout=5)
+            return {"healthy": True, "version": client.version()["Version"], "address": host}
+        except DockerException:
+            continue
+    return {"healthy": False, "version": None, "address": docker_engine.candidate_hosts()[0]}
+
+
+def _engine(engine: engines.Engine, env: dict[str, str], address: str) -> dict[str, object]:
+    try:
+        version = engines.ready(engine, env, timeout_s=2)
+        return {"healthy": True, "version": version, "address": address}
+    except Exception:  # noqa: BLE001 - any failure means "not healthy" here
+        return {"healthy": False, "version": None, "address": address}
+
+
+def collect() -> dict[str, dict[str, object]]:
+    stack = Stack.local()
+    addresses = stack.saved_addresses()
+    env = stack.env(addresses)
+    report: dict[str, dict[str, object]] = {}
+    with ThreadPoolExecutor(len(engines.ALL)) as pool:
+        futures = {e.name: pool.submit(_engine, e, env, addresses[e.name]) for e in engines.ALL}
+        report = {name: f.result() for name, f in futures.items()}
+    report["docker"] = _docker()
+    return report

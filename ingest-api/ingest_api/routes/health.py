@@ -1,0 +1,44 @@
+"""Liveness and readiness, for Docker, Kubernetes and `./darkroom status`."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from connectors import cassandra, kafka, minio
+from connectors.settings import CassandraSettings, KafkaSettings, MinioSettings
+from ingest_api.config import ApiSettings
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process answers; says nothing about the engines."""
+    return {"status": "ok"}
+
+
+def _check(wait_ready, settings, timeout_s: float) -> dict[str, object]:
+    try:
+        wait_ready(settings, timeout_s=timeout_s)
+        return {"reachable": True}
+    except Exception as exc:  # noqa: BLE001 - any failure means unreachable
+        return {"reachable": False, "error": str(exc)[:200]}
+
+
+@router.get("/readyz")
+def readyz() -> JSONResponse:
+    """Each engine the API writes to, reachable or not; 503 unless all are."""
+    timeout_s = ApiSettings().readiness_timeout_s
+    checks = {
+        "kafka": (kafka.wait_ready, KafkaSettings()),
+        "cassandra": (cassandra.wait_ready, CassandraSettings()),
+        "minio": (minio.wait_ready, MinioSettings()),
+    }
+    with ThreadPoolExecutor(len(checks)) as pool:
+        futures = {name: pool.submit(_check, fn, s, timeout_s) for name, (fn, s) in checks.items()}
+        engines = {name: f.result() for name, f in futures.items()}
+    ready = all(e["reachable"] for e in engines.values())
+    return JSONResponse({"ready": ready, "engines": engines}, status_code=200 if ready else 503)

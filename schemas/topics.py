@@ -1,0 +1,51 @@
+"""Every Kafka topic Darkroom owns, declared once.
+
+Producers, consumers, the bootstrap and the reference docs all read this list;
+no topic name is spelled anywhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    key: str  # what the record key holds
+    description: str
+    partitions: int = 0  # 0: the cluster-wide default from KafkaSettings.partitions
+    retention_ms: int = 7 * DAY_MS
+    cleanup_policy: str = "delete"
+
+
+IMAGE_UPLOADED = Topic("darkroom.image.uploaded", "image id", "An original was stored and recorded.")
+IMAGE_VARIANTS_READY = Topic(
+    "darkroom.image.variants.ready", "image id", "The resize stage stored every variant."
+)
+IMAGE_UPDATED = Topic("darkroom.image.updated", "image id", "Title, description, tags or visibility changed.")
+IMAGE_DELETED = Topic(
+    "darkroom.image.deleted", "image id", "The image and everything derived from it is gone."
+)
+IMAGE_FAILED = Topic("darkroom.image.failed", "image id", "A stage gave up on the image, with a reason.")
+
+
+
+def dead_letter(stage: str) -> Topic:
+    """Where a stage puts what it cannot process; kept longer, for people to look at."""
+    return Topic(f"darkroom.dlq.{stage}", "image id", f"Records the {stage} stage could not process.",
+                 partitions=1, retention_ms=30 * DAY_MS)
+
+
+DLQ_RESIZE = dead_letter("resize")
+
+ALL: tuple[Topic, ...] = (
+    IMAGE_UPLOADED,
+    IMAGE_VARIANTS_READY,
+    IMAGE_UPDATED,
+    IMAGE_DELETED,
+    IMAGE_FAILED,
+    DLQ_RESIZE,
+)

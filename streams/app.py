@@ -1,0 +1,24 @@
+"""The faust application every stage runs in: one app per stage, so each stage
+is its own consumer group and scales on its own."""
+
+from __future__ import annotations
+
+import faust
+
+from connectors.settings import KafkaSettings
+
+
+def make_app(stage: str, settings: KafkaSettings | None = None) -> faust.App:
+    settings = settings or KafkaSettings()
+    return faust.App(
+        f"darkroom-{stage}",  # the consumer group id
+        broker=f"kafka://{settings.bootstrap}",
+        web_enabled=False,  # no HTTP port per worker; health comes from consumer lag
+        # Fast rebalances: ops add and remove workers while a stage runs.
+        broker_session_timeout=10,
+        broker_heartbeat_interval=1,
+        broker_rebalance_timeout=10,
+        topic_allow_declare=False,  # topics are declared once, in schemas/, and bootstrapped
+        topic_disable_leader=True,
+        producer_acks=-1,
+    )

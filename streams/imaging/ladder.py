@@ -1,0 +1,76 @@
+"""render_ladder: one image's bytes in, every variant out. A pure function of
+(data, options), meant to run whole inside one pool worker (see pool.py).
+
+Order of work, each done once:
+  1. parse the header; refuse pixel bombs before any decode
+  2. plan the rungs (never upscaling)
+  3. decode the first frame, JPEG scaled down in the DCT to >= the top rung
+  4. resize to the top rung, then normalise it (steps.AFTER_RESIZE)
+  5. cascade: each smaller rung is resized from the previous one
+  6. encode every rung in every format; placeholders from the smallest rung
+"""
+
+import hashlib
+
+from PIL import Image
+
+from . import decode, encode, placeholder, steps
+from .model import CONTENT_TYPES, Ladder, LadderOptions, Variant, plan_sizes
+
+_FILTER = Image.Resampling.LANCZOS
+# First resize from a big original: box-reduce by an integer factor while
+# the remaining ratio stays >= 3, then LANCZOS. Measured indistinguishable
+# from plain LANCZOS (PSNR > 54 dB) at a fraction of the cost.
+_REDUCING_GAP = 3.0
+
+
+DEFAULTS = LadderOptions()
+
+
+def render_ladder(data: bytes, options: LadderOptions = DEFAULTS) -> Ladder:
+    im = decode.open_image(data, options.max_pixels)
+    try:
+        return _render(im, options)
+    finally:
+        im.close()
+
+
+def _render(im: Image.Image, opts: LadderOptions) -> Ladder:
+    stored_w, stored_h = im.size  # as stored, before EXIF orientation
+    stored_sizes = plan_sizes(stored_w, stored_h, opts.rungs)
+    src = decode.load_scaled(im, stored_sizes[0])
+
+    work = steps.run(steps.BEFORE_RESIZE, im, src)
+    if work.size != stored_sizes[0]:
+        work = work.resize(stored_sizes[0], _FILTER, reducing_gap=_REDUCING_GAP)
+    top = steps.run(steps.AFTER_RESIZE, work, src)
+
+    rungs = [top]
+    for stored in stored_sizes[1:]:
+        size = stored[::-1] if steps.swaps_axes(src.orientation) else stored
+        rungs.append(rungs[-1].resize(size, _FILTER))
+    rungs.reverse()  # smallest first
+
+    variants = tuple(_variant(rung, fmt, opts) for rung in rungs for fmt in opts.formats)
+    upright = (stored_h, stored_w) if steps.swaps_axes(src.orientation) else (stored_w, stored_h)
+    return Ladder(
+        source_format=src.format,
+        width=upright[0],
+        height=upright[1],
+        animated=src.animated,
+        variants=variants,
+        placeholder=placeholder.thumbhash_base64(rungs[0]),
+        dominant_color=placeholder.dominant_color(rungs[0]),
+    )
+
+
+def _variant(im: Image.Image, fmt: str, opts: LadderOptions) -> Variant:
+    data = encode.encode(im, fmt, opts)
+    return Variant(
+        width=im.width,
+        height=im.height,
+        format=fmt,
+        content_type=CONTENT_TYPES[fmt],
+        data=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )

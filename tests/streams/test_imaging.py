@@ -1,0 +1,430 @@
+"""Tests of streams.imaging: the resize stage's pure image core.
+Every input image is generated here at run time with Pillow."""
+
+import base64
+import io
+import struct
+import zlib
+
+import pytest
+from PIL import Image, ImageFile, ImageOps
+
+from streams.imaging import (
+    CODES,
+    LadderOptions,
+    UndecodableImage,
+    new_pool,
+    plan_sizes,
+    render_ladder,
+    variant_key,
+)
+from streams.imaging.placeholder import thumbhash
+
+# ------------------------------------------------------------------ helpers
+
+RED, GREEN, BLUE, WHITE = (230, 20, 20), (20, 200, 20), (20, 20, 230), (250, 250, 250)
+
+
+def encode(im, fmt="JPEG", **kw):
+    buf = io.BytesIO()
+    im.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def quadrants(w, h):
+    """Asymmetric test card: red | green over blue | white."""
+    im = Image.new("RGB", (w, h), WHITE)
+    im.paste(RED, (0, 0, w // 2, h // 2))
+    im.paste(GREEN, (w // 2, 0, w, h // 2))
+    im.paste(BLUE, (0, h // 2, w // 2, h))
+    return im
+
+
+def quadrant_colours(im):
+    im = im.convert("RGB")
+    w, h = im.size
+    return [im.getpixel((int(w * fx), int(h * fy))) for fy in (0.25, 0.75) for fx in (0.25, 0.75)]
+
+
+def upright_card(im):
+    return all(close(c, e) for c, e in zip(quadrant_colours(im), [RED, GREEN, BLUE, WHITE], strict=True))
+
+
+def close(a, b, tol=40):
+    return all(abs(x - y) <= tol for x, y in zip(a, b, strict=True))
+
+
+def opened(variant):
+    return Image.open(io.BytesIO(variant.data))
+
+
+def sizes(ladder):
+    return sorted({(v.width, v.height) for v in ladder.variants})
+
+
+# ------------------------------------------------------------- size planning
+
+
+@pytest.mark.parametrize(
+    "size, expected",
+    [
+        ((4000, 3000), [(2048, 1536), (1280, 960), (640, 480), (320, 240), (150, 113)]),
+        ((3000, 4000), [(1536, 2048), (960, 1280), (480, 640), (240, 320), (113, 150)]),
+        ((2048, 1000), [(2048, 1000), (1280, 625), (640, 313), (320, 156), (150, 73)]),
+        ((1000, 700), [(640, 448), (320, 224), (150, 105)]),
+        ((150, 150), [(150, 150)]),
+        ((100, 80), [(100, 80)]),
+        ((1, 1), [(1, 1)]),
+        ((20000, 10), [(2048, 1), (1280, 1), (640, 1), (320, 1), (150, 1)]),
+    ],
+    ids=[
+        "landscape",
+        "portrait",
+        "exact-top-rung",
+        "between-rungs",
+        "exact-bottom-rung",
+        "smaller-than-rungs",
+        "one-pixel",
+        "thin-panorama",
+    ],
+)
+def test_plan_sizes_never_upscales(size, expected):
+    assert plan_sizes(*size) == expected
+
+
+@pytest.mark.parametrize(
+    "size, expected",
+    [
+        ((800, 600), [(150, 113), (320, 240), (640, 480)]),
+        ((600, 800), [(113, 150), (240, 320), (480, 640)]),
+        ((90, 60), [(90, 60)]),
+    ],
+    ids=["landscape", "portrait", "small"],
+)
+def test_ladder_sizes_and_formats(size, expected):
+    ladder = render_ladder(encode(quadrants(*size)))
+    assert sizes(ladder) == expected
+    assert (ladder.width, ladder.height) == size
+    for v in ladder.variants:
+        with opened(v) as im:
+            assert im.size == (v.width, v.height)
+            assert im.format == {"jpeg": "JPEG", "webp": "WEBP"}[v.format]
+    assert [v.format for v in ladder.variants] == ["jpeg", "webp"] * len(expected)
+
+
+def test_avif_output_when_configured():
+    ladder = render_ladder(encode(quadrants(400, 300)), LadderOptions(avif=True))
+    avifs = [v for v in ladder.variants if v.format == "avif"]
+    assert [(v.width, v.height) for v in avifs] == [(150, 113), (320, 240)]
+    assert avifs[0].content_type == "image/avif" and variant_key("a", avifs[0]).endswith(".avif")
+    with opened(avifs[1]) as im:
+        assert im.format == "AVIF"
+        assert upright_card(im)
+
+
+# ---------------------------------------------------------------- orientation
+
+# stored pixels = inverse of what the EXIF tag asks a viewer to do
+_TO_STORED = {
+    1: None,
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+
+
+@pytest.mark.parametrize("orientation", range(1, 9), ids=lambda o: f"orientation-{o}")
+def test_exif_orientation_makes_variants_upright(orientation):
+    upright = quadrants(400, 300)
+    op = _TO_STORED[orientation]
+    stored = upright if op is None else upright.transpose(op)  # FLIP_LEFT_RIGHT == 0
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encode(stored, exif=exif.tobytes(), quality=95)
+    # independent oracle: Pillow's own exif_transpose agrees with the fixture
+    assert quadrant_colours(ImageOps.exif_transpose(Image.open(io.BytesIO(data))))[0] == pytest.approx(
+        RED, abs=30
+    )
+
+    ladder = render_ladder(data)
+    assert (ladder.width, ladder.height) == (400, 300)
+    assert sizes(ladder) == [(150, 113), (320, 240)]
+    for v in ladder.variants:
+        with opened(v) as im:
+            assert all(
+                close(c, e) for c, e in zip(quadrant_colours(im), [RED, GREEN, BLUE, WHITE], strict=True)
+            ), v
+
+
+# ------------------------------------------------------------------- metadata
+
+
+def test_variants_carry_no_metadata():
+    exif = Image.Exif()
+    exif[0x0112] = 1
+    exif[0x010F] = "CameraMaker"
+    exif.get_ifd(0x8825)[2] = (52.0, 22.0, 0.0)  # GPS latitude
+    data = encode(
+        quadrants(400, 300), exif=exif.tobytes(), comment=b"secret", icc_profile=swapped_rg_profile()
+    )
+    for v in render_ladder(data, LadderOptions(avif=True)).variants:
+        with opened(v) as im:
+            im.load()
+            assert not (set(im.info) & {"exif", "icc_profile", "xmp", "comment", "XML:com.adobe.xmp"}), (
+                v,
+                im.info,
+            )
+            assert dict(im.getexif()) == {}
+        assert b"CameraMaker" not in v.data and b"secret" not in v.data
+
+
+# --------------------------------------------------------------------- colour
+
+
+def _xyz(x, y, z):
+    return b"XYZ \0\0\0\0" + b"".join(struct.pack(">i", round(c * 65536)) for c in (x, y, z))
+
+
+def swapped_rg_profile():
+    """An ICC v2 matrix/TRC RGB profile whose red and green primaries are
+    sRGB's green and red: a red pixel tagged with it *is* green. Built by hand
+    because Pillow can only create sRGB, LAB and XYZ profiles."""
+    red, green, blue = (0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971), (0.1431, 0.0606, 0.7141)
+    text = b"Swapped RG test"
+    desc = (
+        b"desc\0\0\0\0" + struct.pack(">I", len(text) + 1) + text + b"\0" + b"\0" * 8 + b"\0\0\0" + b"\0" * 67
+    )
+    curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, 0x0233) + b"\0\0"  # gamma 2.2
+    tags = [
+        (b"desc", desc),
+        (b"wtpt", _xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", _xyz(*green)),
+        (b"gXYZ", _xyz(*red)),
+        (b"bXYZ", _xyz(*blue)),
+        (b"rTRC", curve),
+        (b"gTRC", curve),
+        (b"bTRC", curve),
+        (b"cprt", b"text\0\0\0\0none\0\0\0\0"),
+    ]
+    offset, table, body = 128 + 4 + 12 * len(tags), b"", b""
+    for sig, data in tags:
+        data += b"\0" * (-len(data) % 4)
+        table += sig + struct.pack(">II", offset + len(body), len(data))
+        body += data
+    size = offset + len(body)
+    header = (
+        struct.pack(">I", size)
+        + b"\0" * 4
+        + bytes([2, 0x10, 0, 0])
+        + b"mntrRGB XYZ "
+        + b"\0" * 12
+        + b"acsp"
+        + b"\0" * 24
+        + struct.pack(">I", 0)
+        + _xyz(0.9642, 1.0, 0.8249)[8:]
+        + b"\0" * 48
+    )
+    return header + struct.pack(">I", len(tags)) + table + body
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"], ids=["jpeg", "png"])
+def test_embedded_profile_is_converted_to_srgb(fmt):
+    data = encode(Image.new("RGB", (200, 100), (255, 0, 0)), fmt, icc_profile=swapped_rg_profile())
+    for v in render_ladder(data).variants:
+        with opened(v) as im:
+            r, g, b = im.convert("RGB").getpixel((50, 50))
+            assert g > 200 and r < 60 and b < 60, (v, (r, g, b))
+
+
+def test_cmyk_jpeg_becomes_rgb():
+    cmyk = Image.new("CMYK", (300, 200), (0, 255, 255, 0))  # red ink
+    for v in render_ladder(encode(cmyk)).variants:
+        with opened(v) as im:
+            assert im.mode == "RGB"
+            assert close(im.getpixel((10, 10)), (255, 0, 0), 50)
+
+
+def test_16_bit_grey_png_is_scaled_not_clipped():
+    grey = Image.new("I;16", (200, 100), 32768)  # mid grey in 16 bits
+    (v, *_) = render_ladder(encode(grey, "PNG")).variants
+    with opened(v) as im:
+        assert close(im.convert("RGB").getpixel((5, 5)), (128, 128, 128), 6)
+
+
+# --------------------------------------------------------------------- alpha
+
+
+def rgba_card():
+    im = Image.new("RGBA", (300, 200), (0, 0, 0, 0))  # transparent black
+    im.paste((0, 0, 255, 255), (0, 0, 150, 200))  # opaque blue left half
+    return im
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "P"], ids=["png-rgba", "png-palette-transparent"])
+def test_alpha_kept_for_webp_and_flattened_on_white_for_jpeg(mode):
+    im = rgba_card() if mode == "RGBA" else rgba_card().convert("P")
+    if mode == "P":
+        im.info["transparency"] = im.getpixel((299, 199))
+    data = encode(im, "PNG", **({"transparency": im.info["transparency"]} if mode == "P" else {}))
+    for v in render_ladder(data).variants:
+        with opened(v) as out:
+            out = out.convert("RGBA")
+            left, right = out.getpixel((5, out.height // 2)), out.getpixel((out.width - 5, out.height // 2))
+            assert close(left[:3], (0, 0, 255), 30) and left[3] == 255
+            assert right == ((255, 255, 255, 255) if v.format == "jpeg" else right[:3] + (0,)), v
+
+
+def test_opaque_alpha_is_dropped():
+    data = encode(quadrants(300, 200).convert("RGBA"), "PNG")
+    for v in render_ladder(data).variants:
+        with opened(v) as im:
+            assert im.mode == "RGB"
+
+
+# ----------------------------------------------------------------- animation
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP"], ids=["gif", "webp"])
+def test_animated_image_renders_first_frame(fmt):
+    frames = [Image.new("RGB", (320, 240), c) for c in (RED, BLUE, GREEN)]
+    data = encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    ladder = render_ladder(data)
+    assert ladder.animated and ladder.source_format == fmt
+    assert sizes(ladder) == [(150, 113), (320, 240)]
+    for v in ladder.variants:
+        with opened(v) as im:
+            assert getattr(im, "n_frames", 1) == 1
+            assert close(im.convert("RGB").getpixel((100, 100)), RED, 30), v
+
+
+# ------------------------------------------------------------ HEIC and AVIF in
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"], ids=["heic", "avif"])
+def test_heic_and_avif_input(fmt):
+    ladder = render_ladder(encode(quadrants(800, 600), fmt, quality=90))
+    assert ladder.source_format == fmt and sizes(ladder) == [(150, 113), (320, 240), (640, 480)]
+    with opened(ladder.variants[-1]) as im:
+        assert upright_card(im)
+
+
+# --------------------------------------------------------------- determinism
+
+
+def photo_like(w, h):
+    noise = Image.effect_noise((w, h), 40)
+    return Image.merge("RGB", (noise, Image.linear_gradient("L").resize((w, h)), noise.rotate(180)))
+
+
+def test_same_input_same_bytes_and_keys_in_process_and_in_pool():
+    data = encode(photo_like(700, 500), quality=92, icc_profile=swapped_rg_profile())
+    first, second = render_ladder(data), render_ladder(data)
+    assert first == second
+    keys = [variant_key("img-1", v) for v in first.variants]
+    assert keys == [variant_key("img-1", v) for v in second.variants]
+    with new_pool(1) as pool:  # a fresh process: no state shared with this one
+        assert pool.submit(render_ladder, data).result(timeout=120) == first
+
+
+def test_variant_key_scheme():
+    v = render_ladder(encode(quadrants(200, 100))).variants[0]
+    assert variant_key("01HXYZ_a-b", v) == f"v/01HXYZ_a-b/150x75-{v.sha256[:16]}.jpg"
+    for bad in ["", "../x", "a/b", "a.b", "x" * 129]:
+        with pytest.raises(ValueError):
+            variant_key(bad, v)
+
+
+# ---------------------------------------------------------------- placeholders
+
+
+def th_average_and_ratio(hash_b64):
+    """Reads back the average colour and aspect ratio, as ThumbHash decoders do."""
+    h = base64.b64decode(hash_b64)
+    header = h[0] | h[1] << 8 | h[2] << 16
+    lum, p, q = (header & 63) / 63, (header >> 6 & 63) / 31.5 - 1, (header >> 12 & 63) / 31.5 - 1
+    b = lum - 2 / 3 * p
+    r = (3 * lum - b + q) / 2
+    has_alpha, landscape = bool(h[2] & 0x80), bool(h[4] & 0x80)
+    lx = (5 if has_alpha else 7) if landscape else h[3] & 7
+    ly = h[3] & 7 if landscape else (5 if has_alpha else 7)
+    return tuple(round(255 * min(1, max(0, c))) for c in (r, r - q, b)), lx / ly
+
+
+def test_thumbhash_matches_reference_golden_values():
+    # Cross-checked against the reference algorithm with JS Math.round.
+    def card(w, h, alpha):
+        im = Image.new("RGBA", (w, h))
+        im.putdata(
+            [
+                (x * 255 // w, y * 255 // h, x * y % 256, (x + y) * 9 % 256 if alpha else 255)
+                for y in range(h)
+                for x in range(w)
+            ]
+        )
+        return im
+
+    assert base64.b64encode(thumbhash(card(40, 30, False))).decode() == "nQgOHZpgdndwh4h2iGiIh+CgD/iI"
+    assert base64.b64encode(thumbhash(card(30, 40, False))).decode() == "nfgNHRpgdnCHaIdoiId4ePCgDviI"
+    assert base64.b64encode(thumbhash(card(40, 30, True))).decode() == "nfiFDIwXcGeBepZ4Bw74cI+IhnhoQQd4Bw=="
+
+
+def test_placeholder_and_dominant_colour():
+    im = Image.new("RGB", (600, 300), (200, 40, 40))
+    im.paste((30, 30, 200), (0, 0, 120, 300))  # a fifth is blue
+    ladder = render_ladder(encode(im, "PNG"))
+    avg, ratio = th_average_and_ratio(ladder.placeholder)
+    assert ratio > 1 and avg[0] > avg[2]
+    assert close(bytes.fromhex(ladder.dominant_color[1:]), (200, 40, 40), 10)
+    transparent_bg = render_ladder(encode(rgba_card(), "PNG"))
+    assert close(bytes.fromhex(transparent_bg.dominant_color[1:]), (0, 0, 255), 10)
+
+
+# ---------------------------------------------------------------- bad inputs
+
+
+def png_header_only(width, height):
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def bad_inputs():
+    jpeg = encode(photo_like(256, 256), quality=90)
+    png = encode(photo_like(64, 64), "PNG")
+    idat = png.index(b"IDAT") + 4
+    broken_png = png[:idat] + bytes(b ^ 0x5A for b in png[idat : idat + 200]) + png[idat + 200 :]
+    return [
+        ("zero-bytes", b"", "empty", {}),
+        ("text", b"hello, this is not an image\n" * 10, "not_an_image", {}),
+        ("truncated-jpeg", jpeg[: len(jpeg) // 2], "truncated", {}),
+        ("corrupt-png-data", broken_png, "corrupt", {}),
+        ("icon-file", encode(Image.new("RGB", (32, 32)), "ICO"), "unsupported_format", {}),
+        ("bomb-100000x100000", png_header_only(100_000, 100_000), "too_many_pixels", {}),
+        ("over-max_pixels", png_header_only(3000, 3000), "too_many_pixels", {"max_pixels": 8_000_000}),
+    ]
+
+
+@pytest.mark.parametrize("data, code, opts", [c[1:] for c in bad_inputs()], ids=[c[0] for c in bad_inputs()])
+def test_bad_input_raises_stable_code(data, code, opts, monkeypatch):
+    if code == "too_many_pixels":  # refused from the header: no pixel decode at all
+        monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: pytest.fail("decoded a bomb"))
+    with pytest.raises(UndecodableImage) as caught:
+        render_ladder(data, LadderOptions(**opts))
+    assert caught.value.code == code and code in CODES
+
+
+def test_undecodable_image_survives_the_pool():
+    with new_pool(1) as pool, pytest.raises(UndecodableImage) as caught:
+        pool.submit(render_ladder, b"").result(timeout=120)
+    assert caught.value.code == "empty"
