@@ -26,7 +26,8 @@ def wait_ready(settings: NginxSettings, timeout_s: float = 30) -> str:
 
 def purge(settings: NginxSettings, path: str) -> bool:
     """Drop the cached copy of `path` (`/bucket/key`); True if one was cached."""
-    response = httpx.request("PURGE", f"{settings.url}{path}", timeout=settings.timeout_s)
+    base = settings.purge_url or settings.url
+    response = httpx.request("PURGE", f"{base}{path}", timeout=settings.timeout_s)
     if response.status_code not in (200, 404):
         response.raise_for_status()
     return response.status_code == 200

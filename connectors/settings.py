@@ -54,4 +54,7 @@ class NginxSettings(BaseSettings):
     model_config = _prefix("NGINX")
     # The public base URL of the delivery cache in front of MinIO.
     url: str = "http://localhost:18080"
+    # Where this process reaches nginx to purge, when that differs from the
+    # public URL (inside a Docker network or a cluster); empty: `url`.
+    purge_url: str = ""
     timeout_s: float = 5.0

@@ -1,8 +1,40 @@
-"""The ingest API's application object: `uvicorn ingest_api.main:app`."""
+"""The ingest API's application object: `uvicorn ingest_api.main:app`.
+
+Settings are read when the app starts (lifespan), not at import, so tests
+and the devstack can set DARKROOM_* first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from ingest_api.routes import health
+from ingest_api import problems
+from ingest_api.routes import health, images
+from ingest_api.services import Services
 
-app = FastAPI(title="Darkroom ingest API", version="0.1.0")
-app.include_router(health.router)
+DESCRIPTION = """Uploads originals, answers where their variants are, and lets owners edit and
+delete them. Every error is `{"error": {"code": ..., "message": ...}}`; send
+`Authorization: Bearer <api key>` on every `/v1` call."""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    app.state.services = Services()
+    try:
+        yield
+    finally:
+        app.state.services.close()
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="Darkroom ingest API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(images.router)
+    return app
+
+
+app = create_app()

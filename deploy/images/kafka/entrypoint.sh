@@ -20,9 +20,9 @@ done
 cat > /tmp/server.properties <<PROPS
 process.roles=broker,controller
 node.id=1
-controller.quorum.bootstrap.servers=localhost:9094
+controller.quorum.bootstrap.servers=127.0.0.1:9094
 controller.listener.names=CONTROLLER
-listeners=HOST://0.0.0.0:9092,DOCKER://0.0.0.0:9093,CONTROLLER://localhost:9094
+listeners=HOST://0.0.0.0:9092,DOCKER://0.0.0.0:9093,CONTROLLER://127.0.0.1:9094
 advertised.listeners=HOST://${host_address},DOCKER://${KAFKA_INTERNAL_HOST}:9093
 listener.security.protocol.map=HOST:PLAINTEXT,DOCKER:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=DOCKER

@@ -64,10 +64,25 @@ def address(engine: Engine, host_port: int) -> str:
     return f"localhost:{host_port}"
 
 
-def client_env(addresses: dict[str, str], minio_secret: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class Service:
+    """A Darkroom process run from the app image, as deploy/k8s runs it."""
+
+    name: str
+    command: tuple[str, ...]
+    port: int | None = None
+    default_host_port: int | None = None
+
+
+API = Service("api", ("api",), 8000, 18000)
+SERVICES = (API, Service("worker-resize", ("worker", "resize")))
+
+
+def client_env(addresses: dict[str, str], minio_secret: str, api_key: str) -> dict[str, str]:
     """The DARKROOM_* settings that point the connectors at a running stack."""
     cassandra_host, _, cassandra_port = addresses["cassandra"].rpartition(":")
     return {
+        "DARKROOM_API_DEV_API_KEY": api_key,
         "DARKROOM_KAFKA_BOOTSTRAP": addresses["kafka"],
         "DARKROOM_CASSANDRA_HOST": cassandra_host,
         "DARKROOM_CASSANDRA_PORT": cassandra_port,
@@ -76,6 +91,20 @@ def client_env(addresses: dict[str, str], minio_secret: str) -> dict[str, str]:
         "DARKROOM_MINIO_ACCESS_KEY": MINIO_USER,
         "DARKROOM_MINIO_SECRET_KEY": minio_secret,
         "DARKROOM_NGINX_URL": addresses["nginx"],
+    }
+
+
+def inside_env(env: dict[str, str]) -> dict[str, str]:
+    """The same settings for a container on the stack's network: engines by
+    alias and container port. Delivery URLs stay the ones the host dials."""
+    return {
+        **env,
+        "DARKROOM_KAFKA_BOOTSTRAP": f"{KAFKA.name}:9093",
+        "DARKROOM_CASSANDRA_HOST": CASSANDRA.name,
+        "DARKROOM_CASSANDRA_PORT": str(CASSANDRA.port),
+        "DARKROOM_ELASTICSEARCH_URL": f"http://{ELASTICSEARCH.name}:{ELASTICSEARCH.port}",
+        "DARKROOM_MINIO_ENDPOINT": f"{MINIO.name}:{MINIO.port}",
+        "DARKROOM_NGINX_PURGE_URL": f"http://{NGINX.name}:{NGINX.port}",
     }
 
 

@@ -13,6 +13,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,20 +88,27 @@ def _run(cmd: list[str], **kwargs) -> None:
         raise SystemExit(f"{' '.join(cmd[:3])} failed:\n{(result.stdout + result.stderr)[-3000:]}")
 
 
+_base_locks: dict[str, threading.Lock] = {}
+
+
+def _base_hash(base: Base) -> str:
+    return _tree_hash([IMAGES_DIR / "base"], " ".join(base.packages))
+
+
 def build_base(client: docker.DockerClient, base: Base) -> None:
-    source_hash = _tree_hash([IMAGES_DIR / "base"], " ".join(base.packages))
-    if _current(client, base.tag, source_hash):
-        return
-    log.step(f"building {base.tag} with debootstrap (about a minute)")
-    _run(["bash", str(IMAGES_DIR / "base" / "build.sh"), base.tag,
-          f"{HASH_LABEL}={source_hash}", *base.packages])
+    with _base_locks.setdefault(base.tag, threading.Lock()):
+        source_hash = _base_hash(base)
+        if _current(client, base.tag, source_hash):
+            return
+        log.step(f"building {base.tag} with debootstrap (a minute or more)")
+        _run(["bash", str(IMAGES_DIR / "base" / "build.sh"), base.tag,
+              f"{HASH_LABEL}={source_hash}", *base.packages])
 
 
 def build_image(client: docker.DockerClient, image: Image) -> None:
-    build_base(client, image.base)
     folder = IMAGES_DIR / image.name
-    base_id = client.images.get(image.base.tag).id
-    source_hash = _tree_hash([folder, *(ROOT / s for s in image.sources)], base_id + image.version)
+    source_hash = _tree_hash([folder, *(ROOT / s for s in image.sources)],
+                             _base_hash(image.base) + image.version)
     if _current(client, image.tag, source_hash):
         return
     log.step(f"building {image.tag}")
@@ -113,15 +122,20 @@ def build_image(client: docker.DockerClient, image: Image) -> None:
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(src, dst)
         prepare = folder / "prepare.sh"
-        if prepare.exists():
+        if prepare.exists():  # downloads and compiles on the host, beside the base's debootstrap
             _run(["bash", str(prepare), context], env={**os.environ, "VERSION": image.version})
+        build_base(client, image.base)
         # The legacy builder: this dockerd has no buildx plugin.
         _run(["docker", "build", "-q", "-t", image.tag,
               "--build-arg", f"BASE={image.base.tag}", "--build-arg", f"VERSION={image.version}",
               "--label", f"{HASH_LABEL}={source_hash}", context],
              env={**os.environ, "DOCKER_BUILDKIT": "0"})
+    log.step(f"built {image.tag}")
 
 
 def build_all(client: docker.DockerClient, images: tuple[Image, ...] = ALL) -> None:
-    for image in images:
-        build_image(client, image)
+    """Build what is missing, several at once: the slow parts (the MinIO
+    compile, Maven downloads, debootstrap) wait on different things."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for future in [pool.submit(build_image, client, image) for image in images]:
+            future.result()

@@ -14,7 +14,7 @@ import json
 import os
 import secrets
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -29,26 +29,33 @@ STACK_LABEL = "org.darkroom.stack"
 STATE_DIR = Path(os.environ.get("DARKROOM_STATE", "/var/lib/darkroom"))
 
 
+def _kept_secret(name: str) -> str:
+    path = STATE_DIR / name
+    if not path.exists():
+        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 @dataclass
 class Stack:
     prefix: str
     persistent: bool
     minio_secret: str
+    api_key: str
+    addresses: dict[str, str] = field(default_factory=dict)  # filled by start()
 
     @classmethod
     def local(cls) -> Stack:
-        """The stack of `./darkroom up`; its MinIO secret is made once and kept."""
-        secret_file = STATE_DIR / "minio-secret"
-        if not secret_file.exists():
-            STATE_DIR.mkdir(parents=True, exist_ok=True)
-            secret_file.write_text(secrets.token_urlsafe(24))
-            secret_file.chmod(0o600)
-        return cls("darkroom", persistent=True, minio_secret=secret_file.read_text().strip())
+        """The stack of `./darkroom up`; its secrets are made once and kept."""
+        return cls("darkroom", persistent=True, minio_secret=_kept_secret("minio-secret"),
+                   api_key=_kept_secret("dev-api-key"))
 
     @classmethod
     def throwaway(cls) -> Stack:
         return cls(f"darkroom-test-{secrets.token_hex(3)}", persistent=False,
-                   minio_secret=secrets.token_urlsafe(24))
+                   minio_secret=secrets.token_urlsafe(24), api_key=secrets.token_urlsafe(24))
 
     @property
     def network(self) -> str:
@@ -116,12 +123,13 @@ class Stack:
             futures = {e.name: pool.submit(self._start_engine, client, e) for e in engines.ALL}
             addresses = {name: f.result() for name, f in futures.items()}
         self.wait_ready(client, addresses)
+        self.addresses = addresses
         if self.persistent:
             self._save(addresses)
         return addresses
 
     def env(self, addresses: dict[str, str]) -> dict[str, str]:
-        return engines.client_env(addresses, self.minio_secret)
+        return engines.client_env(addresses, self.minio_secret, self.api_key)
 
     def wait_ready(self, client: docker.DockerClient, addresses: dict[str, str]) -> dict[str, str]:
         """Wait for every engine in parallel; name the one that failed and show its log."""
@@ -143,6 +151,37 @@ class Stack:
         except NotFound:
             logs = "(no container)"
         return f"{engine.name} did not become ready: {exc}\n--- end of its log ---\n{logs}"
+
+    def start_services(self, client: docker.DockerClient, addresses: dict[str, str],
+                       services: tuple[engines.Service, ...] = engines.SERVICES) -> dict[str, str]:
+        """Run the API and the workers from the app image on the stack's
+        network (replacing older ones: the image may have changed).
+        Returns the host address of each service that has a port."""
+        images.build_image(client, images.APP)
+        env = engines.inside_env(self.env(addresses))
+        found = {}
+        for service in services:
+            name = f"{self.prefix}-{service.name}"
+            with contextlib.suppress(NotFound):
+                client.containers.get(name).remove(force=True)
+            container = (
+                DockerContainer(images.APP.tag)
+                .with_name(name)
+                .with_command(list(service.command))
+                .with_network(SimpleNamespace(name=self.network))
+                .with_kwargs(labels={STACK_LABEL: self.prefix}, restart_policy={"Name": "unless-stopped"})
+            )
+            for key, value in env.items():
+                container.with_env(key, value)
+            if service.port:
+                if self.persistent:
+                    container.with_bind_ports(service.port, service.default_host_port)
+                else:
+                    container.with_exposed_ports(service.port)
+            container.start()
+            if service.port:
+                found[service.name] = f"http://localhost:{container.get_exposed_port(service.port)}"
+        return found
 
     # -- state and stopping ---------------------------------------------
 

@@ -8,13 +8,12 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from connectors import cassandra, kafka, minio
-from connectors.settings import CassandraSettings, KafkaSettings, MinioSettings
-from ingest_api.config import ApiSettings
+from ingest_api.deps import Svc
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", summary="Liveness")
 def healthz() -> dict[str, str]:
     """The process answers; says nothing about the engines."""
     return {"status": "ok"}
@@ -28,14 +27,14 @@ def _check(wait_ready, settings, timeout_s: float) -> dict[str, object]:
         return {"reachable": False, "error": str(exc)[:200]}
 
 
-@router.get("/readyz")
-def readyz() -> JSONResponse:
+@router.get("/readyz", summary="Readiness of the engines")
+def readyz(svc: Svc) -> JSONResponse:
     """Each engine the API writes to, reachable or not; 503 unless all are."""
-    timeout_s = ApiSettings().readiness_timeout_s
+    timeout_s = svc.api.readiness_timeout_s
     checks = {
-        "kafka": (kafka.wait_ready, KafkaSettings()),
-        "cassandra": (cassandra.wait_ready, CassandraSettings()),
-        "minio": (minio.wait_ready, MinioSettings()),
+        "kafka": (kafka.wait_ready, svc.kafka),
+        "cassandra": (cassandra.wait_ready, svc.cassandra),
+        "minio": (minio.wait_ready, svc.minio),
     }
     with ThreadPoolExecutor(len(checks)) as pool:
         futures = {name: pool.submit(_check, fn, s, timeout_s) for name, (fn, s) in checks.items()}

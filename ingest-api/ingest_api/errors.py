@@ -1,0 +1,156 @@
+"""The typed errors of the ingest core, each with a stable code.
+
+The core raises these and knows nothing of HTTP; the edge (problems.py) maps
+each code to a status and to the one error body every response uses. A batch
+upload reports them per file instead.
+"""
+
+from __future__ import annotations
+
+from connectors import minio, records
+
+
+class DarkroomError(Exception):
+    code = "internal"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# -- the upload itself ----------------------------------------------------
+
+class EmptyFile(DarkroomError):
+    """The file has no bytes."""
+
+    code = "empty_file"
+
+
+class TooLarge(DarkroomError):
+    """The file is over the byte limit."""
+
+    code = "too_large"
+
+
+class UnsupportedFormat(DarkroomError):
+    """The bytes are not an image of a format Darkroom takes."""
+
+    code = "unsupported_format"
+
+
+class CorruptImage(DarkroomError):
+    """The format is known but its header is unreadable."""
+
+    code = "corrupt_image"
+
+
+class TooManyPixels(DarkroomError):
+    """Width x height is over the pixel limit."""
+
+    code = "too_many_pixels"
+
+
+class TooManyFrames(DarkroomError):
+    """The animation has more frames than allowed."""
+
+    code = "too_many_frames"
+
+
+class UploadInProgress(DarkroomError):
+    """The same bytes are being uploaded by the same owner right now."""
+
+    code = "upload_in_progress"
+
+
+# -- the request around it ------------------------------------------------
+
+class BatchTooLarge(DarkroomError):
+    """The batch is over its byte limit."""
+
+    code = "batch_too_large"
+
+
+class TooManyFiles(DarkroomError):
+    """The batch has more files than allowed."""
+
+    code = "too_many_files"
+
+
+class FieldTooLarge(DarkroomError):
+    """A form field is over its size limit."""
+
+    code = "field_too_large"
+
+
+class NotMultipart(DarkroomError):
+    """The body is not multipart/form-data."""
+
+    code = "not_multipart"
+
+
+class MalformedMultipart(DarkroomError):
+    """The multipart body is malformed."""
+
+    code = "malformed_multipart"
+
+
+class MissingFile(DarkroomError):
+    """No file part in the upload."""
+
+    code = "missing_file"
+
+
+class UnexpectedField(DarkroomError):
+    """A part the endpoint does not take."""
+
+    code = "unexpected_field"
+
+
+class InvalidField(DarkroomError):
+    """A form field has a value the endpoint refuses."""
+
+    code = "invalid_field"
+
+
+class Aborted(DarkroomError):
+    """The request body stopped before the upload was complete."""
+
+    code = "aborted"
+
+
+# -- engines --------------------------------------------------------------
+
+class EngineUnavailable(DarkroomError):
+    """An engine did not answer; retry later."""
+
+    code = "unavailable"
+
+
+# -- reading and editing images --------------------------------------------
+
+class NotFound(DarkroomError):
+    """No such image, or not one the caller may see (never says which)."""
+
+    code = "not_found"
+
+
+class Forbidden(DarkroomError):
+    """The caller may see the image but not change it."""
+
+    code = "forbidden"
+
+
+class NotReady(DarkroomError):
+    """The image has no variants yet."""
+
+    code = "not_ready"
+
+
+class InvalidCursor(DarkroomError):
+    """The paging cursor was not made by this API."""
+
+    code = "invalid_cursor"
+
+
+# Driver exceptions that mean "an engine is away for now", from the connectors.
+ENGINE_ERRORS: tuple[type[Exception], ...] = records.UNAVAILABLE + minio.UNAVAILABLE

@@ -1,0 +1,119 @@
+"""The edge's error handling: every error leaves as one JSON shape,
+
+    {"error": {"code": "<stable_code>", "message": "<human text>"}}
+
+with the status its code maps to: the core's typed errors, errors raised at
+the edge (ApiError: auth, unknown ids), FastAPI's own validation errors,
+engines that are away (503) and anything unexpected (500 `internal`,
+logged with its traceback, which the client never sees).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ingest_api.errors import ENGINE_ERRORS, DarkroomError
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[str, int] = {
+    "empty_file": 400,
+    "malformed_multipart": 400,
+    "missing_file": 400,
+    "unexpected_field": 400,
+    "invalid_cursor": 400,
+    "aborted": 400,
+    "missing_api_key": 401,
+    "invalid_api_key": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "upload_in_progress": 409,
+    "not_ready": 409,
+    "too_large": 413,
+    "batch_too_large": 413,
+    "too_many_files": 413,
+    "field_too_large": 413,
+    "unsupported_format": 415,
+    "not_multipart": 415,
+    "corrupt_image": 422,
+    "too_many_pixels": 422,
+    "too_many_frames": 422,
+    "invalid_field": 422,
+    "invalid_request": 422,
+    "internal": 500,
+    "unavailable": 503,
+}
+
+
+class ApiError(Exception):
+    """An error decided at the edge (a route or a dependency)."""
+
+    def __init__(self, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.headers = code, message, headers
+
+
+def error_response(code: str, message: str, headers: dict[str, str] | None = None,
+                   status: int | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}},
+                        status_code=status or STATUS.get(code, 500), headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "request"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts) or "the request is invalid"
+
+
+async def _darkroom(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DarkroomError)
+    if exc.code == "unavailable":
+        log.warning("engine unavailable: %s", exc.message)
+    return error_response(exc.code, exc.message)
+
+
+async def _api(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.code, exc.message, exc.headers)
+
+
+async def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response("invalid_request", _validation_message(exc))
+
+
+async def _http(_: Request, exc: Exception) -> JSONResponse:
+    # Starlette's own: unknown paths (404), wrong methods (405).
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
+    response = JSONResponse({"error": {"code": code, "message": str(exc.detail)}},
+                            status_code=exc.status_code, headers=exc.headers)
+    return response
+
+
+async def _engine(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("engine unavailable path=%s error=%s: %s", request.url.path, type(exc).__name__, exc)
+    return error_response("unavailable", "a storage engine did not answer; retry later")
+
+
+async def _internal(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error path=%s", request.url.path, exc_info=exc)
+    return error_response("internal", "internal error")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DarkroomError, _darkroom)
+    app.add_exception_handler(ApiError, _api)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    for engine_error in ENGINE_ERRORS:
+        app.add_exception_handler(engine_error, _engine)
+    app.add_exception_handler(Exception, _internal)

@@ -1,0 +1,164 @@
+"""The images resource: upload, read, list, edit, delete. Thin: parse,
+call the core in a worker thread, shape the answer."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from connectors import records
+from ingest_api import catalog, delivery, uploads
+from ingest_api.deps import Owner, Svc
+from ingest_api.errors import DarkroomError
+from ingest_api.models import (
+    Accepted,
+    BatchOut,
+    ErrorBody,
+    ErrorDetail,
+    FileResult,
+    ImageOut,
+    ImagePage,
+    ImagePatch,
+)
+from ingest_api.problems import error_response
+
+router = APIRouter(prefix="/v1/images", tags=["images"])
+
+POLL_S = 0.2
+_FIELDS = {
+    "title": {"type": "string", "maxLength": 200},
+    "description": {"type": "string", "maxLength": 5000},
+    "tags": {"type": "string", "description": "comma-separated"},
+    "visibility": {"type": "string", "enum": ["public", "unlisted", "private"], "default": "public"},
+    "gps": {"type": "boolean", "default": False, "description": "keep the location in the variants"},
+}
+
+
+def _form(file_field: dict) -> dict:
+    # The body is parsed by a streaming reader, not by FastAPI: describe it by hand for /docs.
+    schema = {"type": "object", "properties": {**file_field, **_FIELDS}}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
+_ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 409, 413, 415, 422, 503)}
+
+
+def _json(model, status: int) -> JSONResponse:
+    return JSONResponse(model.model_dump(mode="json"), status_code=status)
+
+
+async def _wait_processed(svc: Svc, image_id: str) -> records.ImageRecord | None:
+    deadline = time.monotonic() + svc.api.wait_timeout_s
+    while time.monotonic() < deadline:
+        record = await run_in_threadpool(records.get, svc.db, image_id)
+        if record is not None and record.status != records.PROCESSING:
+            return record
+        await asyncio.sleep(POLL_S)
+    return None
+
+
+@router.post(
+    "", summary="Upload one image", status_code=202,
+    openapi_extra=_form({"file": {"type": "string", "format": "binary"}}),
+    responses={200: {"model": ImageOut, "description": "The same bytes were already uploaded by "
+                                                       "this owner: that image (`duplicate: true`)."},
+               201: {"model": ImageOut, "description": "With `wait=true`: processed, variants included."},
+               202: {"model": Accepted, "description": "Stored; the variants are being made."},
+               **_ERRORS},
+)
+async def upload(request: Request, svc: Svc, owner: Owner,
+                 wait: Annotated[bool, Query(description="Wait for the variants (up to "
+                                                         "DARKROOM_API_WAIT_TIMEOUT_S).")] = False):
+    """The format is recognised from the bytes (JPEG, PNG, GIF, WebP, HEIC/HEIF, AVIF), never from
+    the file name or declared type. Answers once the original is stored and the upload event is in
+    Kafka."""
+    outcome = await uploads.upload_one(svc, request, owner)
+    record = outcome.record
+    if outcome.duplicate:
+        return _json(delivery.image_out(svc, record, duplicate=True), 200)
+    if wait:
+        done = await _wait_processed(svc, record.id)
+        if done is not None and done.status == records.READY:
+            return _json(delivery.image_out(svc, done), 201)
+        if done is not None:  # failed: the code and reason are the stage's
+            return error_response(done.failure_code or "processing_failed",
+                                  f"image {done.id}: {done.reason or 'processing failed'}", status=422)
+    return _json(Accepted(id=record.id, status_url=f"/v1/images/{record.id}"), 202)
+
+
+@router.post(
+    "/batch", summary="Upload many images in one request", response_model=BatchOut,
+    openapi_extra=_form({"files": {"type": "array", "items": {"type": "string", "format": "binary"}}}),
+    responses={**_ERRORS},
+)
+async def upload_batch(request: Request, svc: Svc, owner: Owner) -> BatchOut:
+    """Each file is checked on its own: one bad file is reported and the others go in. The text
+    fields apply to every file. The whole request is refused only when it is over the batch limits
+    (DARKROOM_API_MAX_FILES_PER_BATCH, DARKROOM_API_MAX_BATCH_BYTES)."""
+    results = []
+    for filename, outcome in await uploads.upload_batch(svc, request, owner):
+        if isinstance(outcome, DarkroomError):
+            results.append(FileResult(filename=filename, status="rejected",
+                                      error=ErrorDetail(code=outcome.code, message=outcome.message)))
+        else:
+            results.append(FileResult(filename=filename, id=outcome.record.id,
+                                      status="duplicate" if outcome.duplicate else "accepted"))
+    counts = {s: sum(r.status == s for r in results) for s in ("accepted", "duplicate", "rejected")}
+    return BatchOut(files=results, **counts)
+
+
+@router.get("", summary="List an owner's images, newest first", response_model=ImagePage,
+            responses={400: {"model": ErrorBody}, 401: {"model": ErrorBody}})
+async def list_images(
+    svc: Svc, viewer: Owner,
+    owner: Annotated[str | None, Query(description="Whose images; yours by default.")] = None,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ImagePage:
+    """Someone else's listing holds their public images only."""
+    found, next_cursor = await run_in_threadpool(catalog.list_images, svc, viewer, owner or viewer,
+                                                 cursor, limit)
+    return ImagePage(items=[delivery.image_out(svc, r) for r in found], next_cursor=next_cursor)
+
+
+@router.get("/{image_id}", summary="Read an image", response_model=ImageOut,
+            responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}})
+async def get_image(image_id: str, svc: Svc, viewer: Owner) -> ImageOut:
+    record = await run_in_threadpool(catalog.get_visible, svc, viewer, image_id)
+    return delivery.image_out(svc, record)
+
+
+@router.get("/{image_id}/file", summary="Redirect to the image's bytes", status_code=302,
+            response_class=RedirectResponse,
+            responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}})
+async def get_file(image_id: str, svc: Svc, viewer: Owner) -> RedirectResponse:
+    """The owner gets the original (a signed URL through the cache); anyone else the largest
+    JPEG variant, which carries no location unless the owner kept it."""
+    url = await run_in_threadpool(catalog.file_url, svc, viewer, image_id)
+    return RedirectResponse(url, status_code=302)
+
+
+@router.patch("/{image_id}", summary="Change title, description, tags or visibility",
+              response_model=ImageOut,
+              responses={code: {"model": ErrorBody} for code in (401, 403, 404, 422, 503)})
+async def patch_image(image_id: str, patch: ImagePatch, svc: Svc, viewer: Owner) -> ImageOut:
+    """Owner only. Emits `darkroom.image.updated`. Making an image private moves its variants out of
+    the public prefix and purges them from the cache."""
+    changes = patch.model_dump(include=patch.model_fields_set)
+    record = await run_in_threadpool(catalog.update, svc, viewer, image_id, changes)
+    return delivery.image_out(svc, record)
+
+
+@router.delete("/{image_id}", summary="Delete an image and everything made from it", status_code=204,
+               response_class=Response,
+               responses={code: {"model": ErrorBody} for code in (401, 403, 404, 503)})
+async def delete_image(image_id: str, svc: Svc, viewer: Owner) -> Response:
+    """Owner only. Removes the original, the variants (and their cached copies), the record and
+    the dedup claim; emits `darkroom.image.deleted`."""
+    await run_in_threadpool(catalog.delete, svc, viewer, image_id)
+    return Response(status_code=204)

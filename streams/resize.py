@@ -1,0 +1,107 @@
+"""The resize stage: the variant ladder of every uploaded image.
+
+Input: `darkroom.image.uploaded` (ImageUploaded), consumer group
+`darkroom-resize`. Output: `darkroom.image.variants.ready` (VariantsReady),
+after the variants are in MinIO and the record lists them.
+On failure: an image that cannot be decoded goes to `darkroom.dlq.resize`,
+its record becomes `failed` with the reason and `darkroom.image.failed` is
+published; an engine that is briefly away is retried with backoff (runner.py).
+
+Variants are content-addressed (streams.imaging.keys), so a redelivered
+event writes nothing new and publishes the same keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from cassandra.cluster import Session
+from minio import Minio
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from connectors import cassandra, minio, records
+from connectors.settings import CassandraSettings, MinioSettings
+from schemas import topics
+from schemas.events import ImageUploaded, Variant, VariantsReady
+from streams import imaging
+from streams.app import make_app
+from streams.errors import Poison
+from streams.runner import run_stage
+
+STAGE = "resize"
+
+
+class ResizeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DARKROOM_RESIZE_", extra="ignore")
+    avif: bool = False  # AVIF costs about 10 WebP encodes: off unless asked for
+    workers: int = 0  # encoding processes; 0 means one per core
+
+
+@dataclass
+class Deps:
+    """Just what this stage talks to."""
+
+    store: Minio
+    settings: MinioSettings
+    db: Session
+    pool: ProcessPoolExecutor
+    options: imaging.LadderOptions
+
+
+def variant_object_key(event: ImageUploaded, variant: imaging.Variant) -> str:
+    # Anonymous reads (and so the nginx cache) are allowed under public/ only.
+    prefix = "private" if event.visibility == "private" else "public"
+    return f"{prefix}/{imaging.variant_key(event.image_id, variant)}"
+
+
+async def process(event: ImageUploaded, deps: Deps) -> VariantsReady | None:
+    if await asyncio.to_thread(records.get, deps.db, event.image_id) is None:
+        return None  # deleted before we got to it: nothing to do
+    original = await asyncio.to_thread(
+        minio.get_bytes, deps.store, deps.settings.originals_bucket, event.original_key)
+    try:
+        ladder = await imaging.render_in(deps.pool, original, deps.options)
+    except imaging.UndecodableImage as exc:
+        raise Poison(exc.code, exc.message) from exc
+    variants = []
+    for rendered in ladder.variants:
+        key = variant_object_key(event, rendered)
+        await asyncio.to_thread(minio.put_immutable, deps.store, deps.settings.variants_bucket, key,
+                                rendered.data, rendered.content_type)
+        variants.append(Variant(width=rendered.width, height=rendered.height, format=rendered.format,
+                                key=key, byte_size=len(rendered.data)))
+    await asyncio.to_thread(records.set_ready, deps.db, event.image_id, variants,
+                            ladder.placeholder, ladder.dominant_color)
+    return VariantsReady(image_id=event.image_id, variants=variants, placeholder=ladder.placeholder,
+                         dominant_color=ladder.dominant_color)
+
+
+async def mark_failed(event: ImageUploaded, poison: Poison, deps: Deps) -> None:
+    await asyncio.to_thread(records.set_failed, deps.db, event.image_id, poison.code, poison.reason)
+
+
+app = make_app(STAGE)
+uploaded = app.topic(topics.IMAGE_UPLOADED.name, key_type=bytes, value_type=bytes)
+_deps: Deps | None = None
+
+
+def deps() -> Deps:
+    """Made on first use inside the worker, not at import."""
+    global _deps
+    if _deps is None:
+        settings, db, own = MinioSettings(), CassandraSettings(), ResizeSettings()
+        _deps = Deps(store=minio.client(settings), settings=settings,
+                     db=cassandra.connect(db, db.keyspace), pool=imaging.new_pool(own.workers or None),
+                     options=imaging.LadderOptions(avif=own.avif))
+    return _deps
+
+
+@app.agent(uploaded)
+async def resize(stream):
+    async for record in stream.events():
+        d = deps()
+        await run_stage(app, STAGE, ImageUploaded, topics.DLQ_RESIZE, record,
+                        process=lambda e: process(e, d),
+                        on_poison=lambda e, p: mark_failed(e, p, d))

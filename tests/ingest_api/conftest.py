@@ -1,0 +1,119 @@
+"""Fixtures of the ingest API tests.
+
+Unit tests get `offline_client`: the real app, settings from a made-up
+environment whose engines are closed ports, and MinIO replaced by an
+in-memory fake, so only paths that never reach Cassandra or Kafka run there.
+Integration tests get `client`: the real app on the session's throwaway
+stack (tests/conftest.py), with two extra users, alice and bob.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from connectors import kafka
+from connectors.settings import KafkaSettings
+from ingest_api.main import create_app
+
+KEYS = {"alice": "alice-key-7Yq2mVb9Lr4x", "bob": "bob-key-Pw3nTz8Kd6Hs"}
+DEV_KEY = "dev-key-for-unit-tests-only"
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+class FakeObject:
+    def __init__(self, data: bytes) -> None:
+        self.data, self.last_modified = data, datetime.now(UTC)
+
+
+class FakeStore:
+    """The few Minio client calls connectors.minio makes, over a dict."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], FakeObject] = {}
+
+    def put_object(self, bucket, key, data, length, part_size=0, **_):
+        body = bytearray()
+        while chunk := data.read(part_size + 1):  # reads as the real client does: a part at a time
+            body += chunk
+        self.objects[bucket, key] = FakeObject(bytes(body))
+
+    def get_object(self, bucket, key, offset=0, length=0):
+        data = self.objects[bucket, key].data
+        end = offset + length if length else len(data)
+
+        class Response:
+            def read(self):
+                return data[offset:end]
+
+            def close(self):
+                pass
+
+            def release_conn(self):
+                pass
+
+        return Response()
+
+    def remove_object(self, bucket, key):
+        self.objects.pop((bucket, key), None)
+
+
+@pytest.fixture()
+def offline_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, FakeStore]]:
+    for name in list(os.environ):
+        if name.startswith("DARKROOM_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("DARKROOM_API_DEV_API_KEY", DEV_KEY)
+    monkeypatch.setenv("DARKROOM_API_KEYS", ",".join(f"{k}:{u}" for u, k in KEYS.items()))
+    monkeypatch.setenv("DARKROOM_MINIO_SECRET_KEY", "not-a-real-secret")
+    # Anything that slips past the fake fails at once instead of finding a real stack.
+    monkeypatch.setenv("DARKROOM_CASSANDRA_PORT", "1")
+    monkeypatch.setenv("DARKROOM_KAFKA_BOOTSTRAP", "127.0.0.1:1")
+    monkeypatch.setenv("DARKROOM_MINIO_ENDPOINT", "127.0.0.1:1")
+    store = FakeStore()
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        client.app.state.services.store = store
+        yield client, store
+
+
+@pytest.fixture(scope="module")
+def client(stack) -> Iterator[TestClient]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DARKROOM_API_KEYS", ",".join(f"{k}:{u}" for u, k in KEYS.items()))
+        if "DARKROOM_API_DEV_API_KEY" not in os.environ:
+            mp.setenv("DARKROOM_API_DEV_API_KEY", DEV_KEY)
+        with TestClient(create_app()) as test_client:
+            yield test_client
+
+
+@pytest.fixture(scope="module")
+def services(client: TestClient):
+    return client.app.state.services
+
+
+def events_for(topic: str, image_id: str, count: int = 1, timeout_s: float = 20,
+               match: Callable[[bytes], bool] | None = None) -> list[bytes]:
+    """Values keyed `image_id` on `topic`, read from the start in a fresh group."""
+    consumer = kafka.consumer(KafkaSettings(), group=f"test-{uuid.uuid4().hex[:8]}")
+    consumer.subscribe([topic])
+    found: list[bytes] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline and len(found) < count:
+            message = consumer.poll(0.5)
+            if message is None or message.error():
+                continue
+            if message.key() == image_id.encode() and (match is None or match(message.value())):
+                found.append(message.value())
+    finally:
+        consumer.close()
+    return found
