@@ -37,6 +37,7 @@ class ResizeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DARKROOM_RESIZE_", extra="ignore")
     avif: bool = False  # AVIF costs about 10 WebP encodes: off unless asked for
     workers: int = 0  # encoding processes; 0 means one per core
+    jpeg_progressive: bool = False  # ~6% fewer bytes for ~6x the JPEG encode time
 
 
 @dataclass
@@ -94,14 +95,14 @@ def deps() -> Deps:
         settings, db, own = MinioSettings(), CassandraSettings(), ResizeSettings()
         _deps = Deps(store=minio.client(settings), settings=settings,
                      db=cassandra.connect(db, db.keyspace), pool=imaging.new_pool(own.workers or None),
-                     options=imaging.LadderOptions(avif=own.avif))
+                     options=imaging.LadderOptions(avif=own.avif, jpeg_progressive=own.jpeg_progressive))
     return _deps
 
 
 @app.agent(uploaded)
 async def resize(stream):
+    d = deps()
     async for record in stream.events():
-        d = deps()
         await run_stage(app, STAGE, ImageUploaded, topics.DLQ_RESIZE, record,
                         process=lambda e: process(e, d),
                         on_poison=lambda e, p: mark_failed(e, p, d))

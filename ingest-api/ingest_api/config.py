@@ -23,7 +23,7 @@ class ApiSettings(BaseSettings):
     dev_api_key: SecretStr = Field(
         description="Required. Bearer key of the user `dev` until accounts exist; the local stack "
                     "generates one.")
-    api_keys: SecretStr = Field(
+    keys: SecretStr = Field(
         SecretStr(""), description="More users, as `key:user,key:user` (user names: a-z, 0-9, _ and -).")
     max_file_bytes: int = Field(50 * MiB, gt=0, description="Largest original accepted, in bytes.")
     max_files_per_batch: int = Field(500, gt=0, description="Most files in one batch upload.")
@@ -53,7 +53,7 @@ class ApiSettings(BaseSettings):
             raise ValueError("DARKROOM_API_DEV_API_KEY must be at least 16 characters")
         return value
 
-    @field_validator("api_keys")
+    @field_validator("keys")
     @classmethod
     def _parse_check(cls, value: SecretStr) -> SecretStr:
         _parse_keys(value.get_secret_value())
@@ -61,7 +61,7 @@ class ApiSettings(BaseSettings):
 
     def users_by_key(self) -> dict[str, str]:
         """Bearer key -> user name, the dev key included."""
-        users = _parse_keys(self.api_keys.get_secret_value())
+        users = _parse_keys(self.keys.get_secret_value())
         users[self.dev_api_key.get_secret_value()] = "dev"
         return users
 

@@ -154,3 +154,7 @@ class InvalidCursor(DarkroomError):
 
 # Driver exceptions that mean "an engine is away for now", from the connectors.
 ENGINE_ERRORS: tuple[type[Exception], ...] = records.UNAVAILABLE + minio.UNAVAILABLE
+
+# What is wrong with one file, not with the request: a batch reports these per file.
+FILE_ERRORS: tuple[type[DarkroomError], ...] = (
+    EmptyFile, TooLarge, UnsupportedFormat, CorruptImage, TooManyPixels, TooManyFrames)

@@ -18,8 +18,6 @@ ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 PATTERN = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 _RANDOM_BITS = 80
 
-_lock = threading.Lock()
-_last = (0, 0)  # (millisecond, random part) of the last id made here
 
 
 def encode(value: int, length: int = 26) -> str:
@@ -30,21 +28,28 @@ def encode(value: int, length: int = 26) -> str:
     return "".join(reversed(chars))
 
 
-def new_id(now_ms: int | None = None) -> str:
-    global _last
-    ms = int(time.time() * 1000) if now_ms is None else now_ms
-    with _lock:
-        last_ms, last_random = _last
-        if ms <= last_ms:
-            # Same millisecond (or the clock stepped back): keep ordering by counting up.
-            ms, rand = last_ms, last_random + 1
-            if rand >> _RANDOM_BITS:
-                ms, rand = ms + 1, secrets.randbits(_RANDOM_BITS - 1)
-        else:
-            # One bit of headroom so the increments above never run out.
-            rand = secrets.randbits(_RANDOM_BITS - 1)
-        _last = (ms, rand)
-    return encode((ms << _RANDOM_BITS) | rand)
+class IdGenerator:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = (0, 0)  # (millisecond, random part) of the last id made
+
+    def __call__(self, now_ms: int | None = None) -> str:
+        ms = int(time.time() * 1000) if now_ms is None else now_ms
+        with self._lock:
+            last_ms, last_random = self._last
+            if ms <= last_ms:
+                # Same millisecond (or the clock stepped back): keep the order by counting up.
+                ms, rand = last_ms, last_random + 1
+                if rand >> _RANDOM_BITS:
+                    ms, rand = ms + 1, secrets.randbits(_RANDOM_BITS - 1)
+            else:
+                # One bit of headroom, so the increments above practically never run out.
+                rand = secrets.randbits(_RANDOM_BITS - 1)
+            self._last = (ms, rand)
+        return encode((ms << _RANDOM_BITS) | rand)
+
+
+new_id = IdGenerator()
 
 
 def decode(text: str) -> int:

@@ -21,6 +21,7 @@ from starlette.requests import ClientDisconnect, Request
 from ingest_api import ingest
 from ingest_api.errors import (
     ENGINE_ERRORS,
+    FILE_ERRORS,
     Aborted,
     BatchTooLarge,
     DarkroomError,
@@ -114,9 +115,7 @@ async def receive(svc: Services, request: Request, *, batch: bool) -> Received:
             else:
                 try:
                     got.files.append((part.filename, await _stage_part(svc, part)))
-                except (BatchTooLarge, Aborted):
-                    raise
-                except DarkroomError as exc:
+                except FILE_ERRORS as exc:
                     if not batch:
                         raise
                     got.files.append((part.filename, exc))

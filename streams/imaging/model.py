@@ -14,13 +14,15 @@ EXTENSIONS = {"jpeg": "jpg", "webp": "webp", "avif": "avif"}
 
 @dataclass(frozen=True)
 class LadderOptions:
+    """What to render. Changing any field changes variant bytes, hence keys."""
+
     rungs: tuple[int, ...] = RUNGS
-    avif: bool = False  # AVIF costs ~10x a WebP encode: opt-in
+    avif: bool = False  # an AVIF encode costs ~9x a WebP one (speed 8): opt-in
     jpeg_quality: int = 85
-    # Progressive shows a whole blurry picture early and is ~6% smaller, but
-    # encodes ~6x slower than baseline (the larger part of JPEG time; see
-    # bench/ladder.py). The issue asks for it; False trades bytes for CPU.
-    jpeg_progressive: bool = True
+    # Progressive is ~6% smaller and shows a whole blurry picture early, but
+    # encodes ~6x slower than baseline (bench/ladder.py); resize is the
+    # pipeline's main cost, so baseline unless DARKROOM_RESIZE_JPEG_PROGRESSIVE.
+    jpeg_progressive: bool = False
     webp_quality: int = 80
     # method 1 encodes ~3x faster than libwebp's default 4 for ~5% more bytes
     # (see bench/ladder.py); 0 saves a little more time but loses more bytes.

@@ -4,7 +4,7 @@ Unit tests get `offline_client`: the real app, settings from a made-up
 environment whose engines are closed ports, and MinIO replaced by an
 in-memory fake, so only paths that never reach Cassandra or Kafka run there.
 Integration tests get `client`: the real app on the session's throwaway
-stack (tests/conftest.py), with two extra users, alice and bob.
+stack (tests/conftest.py), with more users than dev (KEYS).
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from ingest_api.main import create_app
 
 from connectors import kafka
 from connectors.settings import KafkaSettings
-from ingest_api.main import create_app
 
-KEYS = {"alice": "alice-key-7Yq2mVb9Lr4x", "bob": "bob-key-Pw3nTz8Kd6Hs"}
+# alice and bob share images; carol only ever sends refused files; dana is the paging test's.
+KEYS = {"alice": "alice-key-7Yq2mVb9Lr4x", "bob": "bob-key-Pw3nTz8Kd6Hs",
+        "carol": "carol-key-Jx5cQe2Ua8Rn", "dana": "dana-key-Mf4hWs7Gy3Bt"}
 DEV_KEY = "dev-key-for-unit-tests-only"
 
 
@@ -98,6 +100,12 @@ def client(stack) -> Iterator[TestClient]:
 @pytest.fixture(scope="module")
 def services(client: TestClient):
     return client.app.state.services
+
+
+def upload(client: TestClient, user: str, data: bytes, filename: str = "photo.jpg",
+           content_type: str = "image/jpeg", params: dict | None = None, **fields: str):
+    return client.post("/v1/images", headers=bearer(KEYS[user]), params=params or {},
+                       files={"file": (filename, data, content_type)}, data=fields)
 
 
 def events_for(topic: str, image_id: str, count: int = 1, timeout_s: float = 20,

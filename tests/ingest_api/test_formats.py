@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 
 import pytest
-
 from ingest_api import formats
 from ingest_api.errors import CorruptImage, TooManyFrames, TooManyPixels, UnsupportedFormat
+
 from tests.ingest_api import samples
 
 LIMITS = formats.Limits(max_pixels=100_000_000, max_frames=1000)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-
 from ingest_api import ingest
 from ingest_api.errors import EmptyFile, TooLarge, UnsupportedFormat
 from ingest_api.guard import Guard
+
 from tests.ingest_api import samples
 
 

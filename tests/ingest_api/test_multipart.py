@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from ingest_api.errors import FieldTooLarge, MalformedMultipart, NotMultipart
 from ingest_api.multipart import FormReader
 

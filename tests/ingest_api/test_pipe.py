@@ -6,7 +6,6 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from ingest_api.errors import Aborted
 from ingest_api.pipe import Pipe
 

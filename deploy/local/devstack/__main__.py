@@ -28,6 +28,8 @@ def _up() -> dict[str, str]:
     addresses = stack.start(client)
     env = stack.env(addresses)
     bootstrap.run(env)
+    log.step("starting the API and one worker per stage from the app image")
+    stack.save_services(stack.start_services(client, addresses))
     return env
 
 
@@ -54,7 +56,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         for name, entry in report.items():
             mark = "up  " if entry["healthy"] else "DOWN"
             print(f"{mark} {name:<14} {entry.get('version') or '-':<32} {entry.get('address') or '-'}")
-    return 0 if all(e["healthy"] for e in report.values() if e is not report.get("api")) else 1
+    return 0 if all(e["healthy"] for e in report.values()) else 1
 
 
 def cmd_env(_: argparse.Namespace) -> int:
@@ -62,6 +64,14 @@ def cmd_env(_: argparse.Namespace) -> int:
     for key, value in stack.env(stack.saved_addresses()).items():
         print(f"export {key}={value}")
     return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run one stage in the foreground against the local stack (for development;
+    `up` already runs one of each in a container)."""
+    stack = Stack.local()
+    env = {**os.environ, **stack.env(stack.saved_addresses())}
+    return subprocess.run([sys.executable, "-m", "streams", args.stage], env=env).returncode
 
 
 def cmd_build(_: argparse.Namespace) -> int:
@@ -74,8 +84,12 @@ def cmd_demo(_: argparse.Namespace) -> int:
 
     env = _up()
     demo.smoke(env)
+    stack = Stack.local()
+    api = stack.saved_services()["api"]
+    demo.wait_for_api(api)
+    ok = demo.main_job(api, stack.api_key)
     log.step("the stack keeps running: `./darkroom status` to look, `./darkroom down` to stop it")
-    return 0
+    return 0 if ok else 1
 
 
 def cmd_test(args: argparse.Namespace) -> int:
@@ -109,6 +123,8 @@ def main() -> int:
     state.add_argument("--json", action="store_true", help="one JSON object, for scripts")
     commands.add_parser("env", help="print the DARKROOM_* settings for the running stack")
     commands.add_parser("build", help="build every container image")
+    worker = commands.add_parser("worker", help="run one stream stage in the foreground")
+    worker.add_argument("stage", choices=["resize"])
     args = parser.parse_args()
     handler = globals()[f"cmd_{args.command}"]
     return handler(args)

@@ -1,6 +1,6 @@
-"""The main job of `./darkroom demo`, for now a smoke run over every engine:
-it stores a generated image, serves it through the cache, records it,
-indexes it and announces it, and prints what each step did."""
+"""The main job of `./darkroom demo`: a smoke run over every engine, then
+sample photos uploaded through the API and followed until their variants
+are served through the cache."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from connectors.settings import (
     MinioSettings,
     NginxSettings,
 )
+from devstack import samples as samples_module
 from devstack.engines import settings_from_env
 from schemas import topics
 
@@ -77,3 +78,55 @@ def smoke(env: dict[str, str]) -> None:
     for topic in topics.ALL:
         partitions = len(listed.topics[topic.name].partitions) if topic.name in listed.topics else 0
         print(f"    -> {topic.name}: {partitions} partitions")
+
+
+def main_job(api: str, api_key: str, timeout_s: float = 300) -> bool:
+    """Upload the samples, wait for each, print status, variants and time.
+    Returns True when every image ended `ready`."""
+    headers = {"Authorization": f"Bearer {api_key}"}
+    started: dict[str, tuple[str, float]] = {}
+    samples = list(samples_module.photos())
+    print(f"uploading {len(samples)} sample photos to {api}:")
+    with httpx.Client(base_url=api, headers=headers, timeout=60) as http:
+        for number, (name, data) in enumerate(samples, 1):
+            response = http.post("/v1/images", files={"file": (name, data)}, data={"title": name})
+            body = response.json()
+            if response.status_code >= 300:
+                print(f"  [{number}/{len(samples)}] {name}: refused: {body}")
+                continue
+            started[body["id"]] = (name, time.monotonic())
+            print(f"  [{number}/{len(samples)}] {name} ({len(data) // 1024} KB) -> {body['id']}")
+        done: dict[str, dict] = {}
+        deadline = time.monotonic() + timeout_s
+        while len(done) < len(started) and time.monotonic() < deadline:
+            for image_id, (name, t0) in started.items():
+                if image_id in done:
+                    continue
+                record = http.get(f"/v1/images/{image_id}").json()
+                if record.get("status") in ("ready", "failed"):
+                    done[image_id] = {**record, "seconds": time.monotonic() - t0}
+                    print(f"  {len(done)}/{len(started)} done: {name} {record['status']}", flush=True)
+            time.sleep(0.5)
+    print("results:")
+    for image_id, (name, _) in started.items():
+        record = done.get(image_id)
+        if record is None:
+            print(f"  {name}: still processing after {timeout_s:.0f} s")
+            continue
+        print(f"  {name}: {record['status']} in {record['seconds']:.1f} s"
+              + (f" ({record.get('reason')})" if record["status"] == "failed" else ""))
+        for variant in record.get("variants", []):
+            print(f"    {variant['width']}x{variant['height']} {variant['format']:<5} {variant['url']}")
+    return len(done) == len(started) and all(r["status"] == "ready" for r in done.values())
+
+
+def wait_for_api(api: str, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{api}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise SystemExit(f"the API at {api} did not become ready in {timeout_s:.0f} s")

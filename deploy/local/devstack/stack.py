@@ -188,6 +188,13 @@ class Stack:
     def _save(self, addresses: dict[str, str]) -> None:
         (STATE_DIR / "addresses.json").write_text(json.dumps(addresses, indent=2))
 
+    def save_services(self, found: dict[str, str]) -> None:
+        (STATE_DIR / "services.json").write_text(json.dumps(found, indent=2))
+
+    def saved_services(self) -> dict[str, str]:
+        path = STATE_DIR / "services.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
     def saved_addresses(self) -> dict[str, str]:
         path = STATE_DIR / "addresses.json"
         if path.exists():

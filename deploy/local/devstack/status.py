@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import docker
+import httpx
 from docker.errors import DockerException
 
 from devstack import docker_engine, engines
@@ -38,4 +39,15 @@ def collect() -> dict[str, dict[str, object]]:
         futures = {e.name: pool.submit(_engine, e, env, addresses[e.name]) for e in engines.ALL}
         report = {name: f.result() for name, f in futures.items()}
     report["docker"] = _docker()
+    report["api"] = _api(stack.saved_services().get("api", "http://localhost:18000"), stack.api_key)
     return report
+
+
+def _api(address: str, api_key: str) -> dict[str, object]:
+    try:
+        response = httpx.get(f"{address}/openapi.json", timeout=2)
+        version = response.json()["info"]["version"]
+        healthy = httpx.get(f"{address}/healthz", timeout=2).status_code == 200
+    except (httpx.HTTPError, ValueError, KeyError):
+        healthy, version = False, None
+    return {"healthy": healthy, "version": version, "address": address, "dev_api_key": api_key}

@@ -1,0 +1,57 @@
+"""One error shape for everything, auth included (no engines needed)."""
+
+from __future__ import annotations
+
+import pytest
+from cassandra.cluster import NoHostAvailable
+from ingest_api.errors import TooManyPixels
+
+from tests.ingest_api.conftest import DEV_KEY, KEYS, bearer
+
+
+def _shape(response) -> tuple[int, str]:
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    assert body["error"]["message"]
+    return response.status_code, body["error"]["code"]
+
+
+@pytest.mark.parametrize(("headers", "code"), [
+    ({}, "missing_api_key"),
+    ({"Authorization": "Basic YWxpY2U6c2VjcmV0"}, "missing_api_key"),
+    (bearer("not-a-key"), "invalid_api_key"),
+    (bearer(KEYS["alice"] + "x"), "invalid_api_key"),
+], ids=["none", "basic", "unknown", "almost"])
+def test_every_v1_route_wants_a_valid_key(offline_client, headers, code):
+    client, _ = offline_client
+    for method, path in [("GET", "/v1/images"), ("POST", "/v1/images"), ("POST", "/v1/images/batch"),
+                         ("GET", "/v1/images/x"), ("PATCH", "/v1/images/x"), ("DELETE", "/v1/images/x")]:
+        response = client.request(method, path, headers=headers)
+        assert _shape(response) == (401, code), (method, path)
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_framework_errors_come_out_in_the_same_shape(offline_client):
+    client, _ = offline_client
+    assert _shape(client.get("/nowhere")) == (404, "not_found")
+    assert _shape(client.put("/healthz")) == (405, "method_not_allowed")
+    assert _shape(client.get("/v1/images?limit=500", headers=bearer(DEV_KEY))) == (422, "invalid_request")
+    assert _shape(client.patch("/v1/images/x", headers=bearer(DEV_KEY),
+                               json={"visibility": "secret"})) == (422, "invalid_request")
+
+
+@pytest.mark.parametrize(("error", "status", "code"), [
+    (TooManyPixels("big"), 422, "too_many_pixels"),
+    (NoHostAvailable("down", {}), 503, "unavailable"),
+    (RuntimeError("secret detail"), 500, "internal"),
+], ids=["typed", "engine", "unknown"])
+def test_core_engine_and_unknown_errors_are_mapped(offline_client, error, status, code):
+    client, _ = offline_client
+
+    @client.app.get("/boom")
+    def boom():
+        raise error
+
+    response = client.get("/boom")
+    assert _shape(response) == (status, code)
+    assert "secret detail" not in response.text and "Traceback" not in response.text
