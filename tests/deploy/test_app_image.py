@@ -5,7 +5,6 @@ import time
 
 import httpx
 import pytest
-
 from devstack import engines
 
 pytestmark = pytest.mark.integration

@@ -31,7 +31,7 @@ if [ ! -f "$lib/.complete" ]; then
   </dependencies>
 </project>
 EOF
-  mvn -B -q -C -f "$work/pom.xml" -Dmaven.repo.local="$cache/m2" \
+  mvn -B -q -C -Dstyle.color=never -f "$work/pom.xml" -Dmaven.repo.local="$cache/m2" \
     org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$work/lib"
   rm -rf "$lib" && mv "$work/lib" "$lib" && touch "$lib/.complete"

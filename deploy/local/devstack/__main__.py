@@ -11,7 +11,7 @@ import sys
 import docker
 
 from devstack import bootstrap, docker_engine, images, log, status
-from devstack.stack import Stack
+from devstack.stack import Stack, StackError
 
 ROOT = images.ROOT
 
@@ -127,7 +127,11 @@ def main() -> int:
     worker.add_argument("stage", choices=["resize"])
     args = parser.parse_args()
     handler = globals()[f"cmd_{args.command}"]
-    return handler(args)
+    try:
+        return handler(args)
+    except StackError as exc:
+        print(f"darkroom: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

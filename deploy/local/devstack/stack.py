@@ -29,6 +29,10 @@ STACK_LABEL = "org.darkroom.stack"
 STATE_DIR = Path(os.environ.get("DARKROOM_STATE", "/var/lib/darkroom"))
 
 
+class StackError(RuntimeError):
+    """An engine did not come up; the message names it and shows its log."""
+
+
 def _kept_secret(name: str) -> str:
     path = STATE_DIR / name
     if not path.exists():
@@ -136,13 +140,13 @@ class Stack:
         env = self.env(addresses)
         versions: dict[str, str] = {}
         with ThreadPoolExecutor(len(engines.ALL)) as pool:
-            futures = {e: pool.submit(engines.ready, e, env) for e in engines.ALL}
-            for engine, future in futures.items():
+            futures = [(e, pool.submit(engines.ready, e, env)) for e in engines.ALL]
+            for engine, future in futures:
                 try:
                     versions[engine.name] = future.result()
                     log.step(f"{engine.name} ready at {addresses[engine.name]}")
                 except Exception as exc:  # noqa: BLE001 - any failure ends in the same report
-                    raise SystemExit(self._failure_report(client, engine, exc)) from exc
+                    raise StackError(self._failure_report(client, engine, exc)) from exc
         return versions
 
     def _failure_report(self, client: docker.DockerClient, engine: Engine, exc: Exception) -> str:
