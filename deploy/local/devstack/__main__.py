@@ -115,7 +115,7 @@ def main() -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="bring up the stack and run the main job on sample data")
     test = commands.add_parser("test", help="run the test suite (starts its own throwaway stack)")
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
+    test.add_argument("pytest_args", nargs="*", help="passed on to pytest, options included")
     commands.add_parser("up", help="start the long-lived local stack and bootstrap it")
     down = commands.add_parser("down", help="stop the local stack (data is kept)")
     down.add_argument("--wipe", action="store_true", help="also remove its data volumes")
@@ -125,7 +125,12 @@ def main() -> int:
     commands.add_parser("build", help="build every container image")
     worker = commands.add_parser("worker", help="run one stream stage in the foreground")
     worker.add_argument("stage", choices=["resize"])
-    args = parser.parse_args()
+    argv = sys.argv[1:]
+    if argv[:1] == ["test"]:  # everything after `test` belongs to pytest, verbatim
+        args = parser.parse_args(["test"])
+        args.pytest_args = argv[1:]
+    else:
+        args = parser.parse_args(argv)
     handler = globals()[f"cmd_{args.command}"]
     try:
         return handler(args)
