@@ -21,6 +21,7 @@ def connect(settings: CassandraSettings, keyspace: str | None = None) -> Session
         port=settings.port,
         load_balancing_policy=WhiteListRoundRobinPolicy([settings.host]),
         connect_timeout=settings.connect_timeout_s,
+        control_connection_timeout=settings.connect_timeout_s,  # the 2 s default times out under load
         protocol_version=5,
     )
     return cluster.connect(keyspace)
