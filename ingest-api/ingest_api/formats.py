@@ -74,8 +74,9 @@ def _iso_bmff(head: bytes) -> Format | None:
     return None
 
 
-def sniff(head: bytes) -> Format:
+def sniff(head: bytes | bytearray) -> Format:
     """The format the first bytes announce; UnsupportedFormat if none."""
+    head = bytes(head[:SNIFF_BYTES])
     if head.startswith(b"\xff\xd8\xff"):
         return JPEG
     if head.startswith(b"\x89PNG\r\n\x1a\n"):

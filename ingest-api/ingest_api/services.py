@@ -75,6 +75,8 @@ class Services:
         self.upload_pool.shutdown(wait=True, cancel_futures=True)
         if self._producer is not None:
             self._producer.flush(self.api.publish_timeout_s)
+            self._producer = None  # librdkafka stops its threads when the last reference goes
         if self._db is not None:
             self._db.cluster.shutdown()
+            self._db = None
         log.info("services closed")

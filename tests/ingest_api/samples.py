@@ -28,9 +28,12 @@ def noisy_jpeg(size: tuple[int, int] = (320, 240), seed: int = 0) -> bytes:
     return out.getvalue()
 
 
-def animated_gif(frames: int, size: tuple[int, int] = (16, 16)) -> bytes:
-    # Every frame differs, or Pillow would merge them into one.
-    images = [Image.new("RGB", size, (i % 256, (i * 7) % 256, (i * 13) % 256)) for i in range(frames)]
+def animated_gif(frames: int, size: tuple[int, int] = (16, 16), noise: bool = False) -> bytes:
+    """Every frame differs, or Pillow would merge them; noise makes a big file."""
+    if noise:
+        images = [Image.effect_noise(size, 30 + i).convert("RGB") for i in range(frames)]
+    else:
+        images = [Image.new("RGB", size, (i % 256, (i * 7) % 256, (i * 13) % 256)) for i in range(frames)]
     out = io.BytesIO()
     images[0].save(out, "GIF", save_all=True, append_images=images[1:], duration=40, loop=0)
     return out.getvalue()

@@ -58,6 +58,20 @@ def test_animation_frames_are_counted():
     assert _inspect(samples.animated_gif(12)).frames == 12
 
 
+def test_frames_past_the_in_memory_head_are_counted_from_the_store():
+    data = samples.animated_gif(30, size=(160, 160), noise=True)
+    head, fetched = data[:256 * 1024], []
+
+    def fetch(offset: int, length: int) -> bytes:
+        fetched.append(offset)
+        return data[offset:offset + length]
+
+    assert len(data) > len(head)
+    info = formats.inspect(formats.spliced(head, len(data), fetch), head, LIMITS)
+    assert (info.format.name, info.frames) == ("gif", 30)
+    assert fetched and min(fetched) >= len(head)
+
+
 def test_too_many_frames_is_refused():
     with pytest.raises(TooManyFrames):
         _inspect(samples.animated_gif(6), formats.Limits(max_pixels=10**8, max_frames=5))

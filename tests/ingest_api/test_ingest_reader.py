@@ -31,6 +31,14 @@ def test_reads_in_any_sizes_hashing_counting_and_keeping_the_head():
     assert reader.format is not None and reader.format.name == "jpeg"
 
 
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "WEBP", "HEIF", "AVIF"])
+def test_every_format_is_sniffed_from_the_stream(fmt):
+    data = samples.encoded(fmt)
+    reader = ingest.UploadReader(_chunks(data, 7), max_bytes=len(data))
+    assert reader.read(-1) == data
+    assert reader.format is not None and reader.format.pillow == fmt
+
+
 def test_stops_at_the_byte_limit_without_reading_further():
     data = samples.noisy_jpeg((800, 600))
     pulled = []
