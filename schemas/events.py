@@ -105,6 +105,73 @@ class ImageFailed(Event):
     reason: str = Field(description="What went wrong, for people.")
 
 
+class Gps(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    latitude: float = Field(description="Decimal degrees, north positive.")
+    longitude: float = Field(description="Decimal degrees, east positive.")
+    altitude_m: float | None = Field(default=None, description="Metres above sea level.")
+
+
+class SkippedField(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    field: str
+    reason: str
+
+
+class ImageMetadata(BaseModel):
+    """What the metadata stage read; every field is optional (absent in the file or unreadable)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    camera_make: str | None = None
+    camera_model: str | None = None
+    lens: str | None = None
+    exposure_time_s: float | None = None
+    f_number: float | None = None
+    iso: int | None = None
+    focal_length_mm: float | None = None
+    taken_at: str | None = Field(default=None, description="ISO 8601 local time, with offset when known.")
+    orientation: int | None = Field(default=None, description="EXIF orientation, 1-8.")
+    software: str | None = None
+    caption: str | None = None
+    keywords: list[str] = Field(default_factory=list)
+    copyright: str | None = None
+    creator: str | None = None
+    icc_profile: str | None = Field(default=None, description="The ICC profile's description.")
+    width: int | None = Field(default=None, description="Pixels, after orientation.")
+    height: int | None = Field(default=None, description="Pixels, after orientation.")
+    mime_type: str | None = None
+    byte_size: int | None = None
+    frames: int = 1
+    gps: Gps | None = Field(default=None, description="Only when the uploader opted in.")
+
+
+class MetadataExtracted(Event):
+    TOPIC = topics.IMAGE_METADATA_EXTRACTED
+    metadata: ImageMetadata
+    skipped: list[SkippedField] = Field(default_factory=list,
+                                        description="Fields present but unreadable, with why.")
+
+
+class DetectedTag(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    tag: str = Field(description="A word of Darkroom's tag vocabulary, e.g. cat.")
+    confidence: float = Field(description="0-1.")
+    source: str = Field(default="model", description="Who said so: the model's name.")
+
+
+class TagsDetected(Event):
+    TOPIC = topics.IMAGE_TAGS_DETECTED
+    model: str = Field(description="Classifier name and version, e.g. efficientnet-lite0.")
+    tags: list[DetectedTag]
+    labels: list[DetectedTag] = Field(default_factory=list,
+                                      description="The classifier's own labels above the threshold.")
+
+
+class ImageReady(Event):
+    TOPIC = topics.IMAGE_READY
+    owner: str
+
+
 class DeadLetter(BaseModel):
     """What a stage could not process, with where it came from and why."""
 
@@ -121,4 +188,5 @@ class DeadLetter(BaseModel):
     schema_version: int = 1
 
 
-EVENTS: tuple[type[Event], ...] = (ImageUploaded, VariantsReady, ImageUpdated, ImageDeleted, ImageFailed)
+EVENTS: tuple[type[Event], ...] = (ImageUploaded, VariantsReady, ImageUpdated, ImageDeleted, ImageFailed,
+                                   MetadataExtracted, TagsDetected, ImageReady)

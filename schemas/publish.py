@@ -39,6 +39,16 @@ def example(event: type[events.Event]) -> events.Event:
         "ImageUpdated": dict(owner="user-1", title="Harbour at dawn", tags=["sea", "boat"]),
         "ImageDeleted": dict(owner="user-1"),
         "ImageFailed": dict(stage="resize", code="truncated", reason="the JPEG data ends early"),
+        "MetadataExtracted": dict(
+            metadata=events.ImageMetadata(camera_make="FUJIFILM", camera_model="X-T5", exposure_time_s=0.004,
+                                          f_number=5.6, iso=200, taken_at="2026-05-01T06:12:09+02:00",
+                                          orientation=1, width=4000, height=3000, mime_type="image/jpeg",
+                                          byte_size=2_481_152),
+            skipped=[events.SkippedField(field="taken_at", reason="invalid date 0000:00:00")]),
+        "TagsDetected": dict(model="efficientnet-lite0",
+                             tags=[events.DetectedTag(tag="boat", confidence=0.71)],
+                             labels=[events.DetectedTag(tag="fireboat", confidence=0.71)]),
+        "ImageReady": dict(owner="user-1"),
     }[event.__name__]
     return event(event_id="5f0c…", occurred_at=EXAMPLE_TIME, image_id="01J9Z3K7…", **facts)
 

@@ -30,8 +30,16 @@ IMAGE_DELETED = Topic(
     "darkroom.image.deleted", "image id", "The image and everything derived from it is gone."
 )
 IMAGE_FAILED = Topic("darkroom.image.failed", "image id", "A stage gave up on the image, with a reason.")
-
-
+IMAGE_METADATA_EXTRACTED = Topic(
+    "darkroom.image.metadata.extracted", "image id", "The metadata stage read EXIF, IPTC and ICC facts."
+)
+IMAGE_TAGS_DETECTED = Topic(
+    "darkroom.image.tags.detected", "image id", "The tagging stage classified a variant of the image."
+)
+IMAGE_READY = Topic(
+    "darkroom.image.ready", "image id",
+    "Every stage is done (variants, metadata, tags) and the image is searchable.",
+)
 
 def dead_letter(stage: str) -> Topic:
     """Where a stage puts what it cannot process; kept longer, for people to look at."""
@@ -40,6 +48,9 @@ def dead_letter(stage: str) -> Topic:
 
 
 DLQ_RESIZE = dead_letter("resize")
+DLQ_METADATA = dead_letter("metadata")
+DLQ_TAGGING = dead_letter("tagging")
+DLQ_INDEXING = dead_letter("indexing")
 
 ALL: tuple[Topic, ...] = (
     IMAGE_UPLOADED,
@@ -47,5 +58,11 @@ ALL: tuple[Topic, ...] = (
     IMAGE_UPDATED,
     IMAGE_DELETED,
     IMAGE_FAILED,
+    IMAGE_METADATA_EXTRACTED,
+    IMAGE_TAGS_DETECTED,
+    IMAGE_READY,
     DLQ_RESIZE,
+    DLQ_METADATA,
+    DLQ_TAGGING,
+    DLQ_INDEXING,
 )

@@ -64,13 +64,16 @@ class Ladder:
 
 def plan_sizes(width: int, height: int, rungs=RUNGS) -> list[tuple[int, int]]:
     """Variant sizes, largest first. Never upscales: a rung is used only when
-    the longest edge reaches it; an image smaller than every rung gets one
-    variant at its own size, so every image has at least one variant."""
+    the longest edge reaches it, and an image below the top rung also gets a
+    variant at its own size, so the ladder always reaches full resolution
+    (and every image, however small, has a variant)."""
     if width < 1 or height < 1:
         raise ValueError(f"bad size {width}x{height}")
     longest = max(width, height)
-    fits = sorted({r for r in rungs if r <= longest}, reverse=True) or [longest]
-    return [_scaled(width, height, r) for r in fits]
+    fits = {r for r in rungs if r <= longest}
+    if longest < max(rungs):
+        fits.add(longest)
+    return [_scaled(width, height, r) for r in sorted(fits, reverse=True)]
 
 
 def _scaled(width: int, height: int, edge: int) -> tuple[int, int]:

@@ -1,0 +1,95 @@
+"""Editing and deleting through the real app: events, object moves and
+cache purges."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from minio.error import S3Error
+
+from connectors import records
+from schemas import topics
+from schemas.events import ImageDeleted, ImageUpdated
+from tests.ingest_api import samples
+from tests.ingest_api.conftest import KEYS, bearer, events_for, upload
+from tests.ingest_api.test_read import _fake_variant
+
+pytestmark = pytest.mark.integration
+
+
+def _patch(client, user: str, image_id: str, body: dict):
+    return client.patch(f"/v1/images/{image_id}", headers=bearer(KEYS[user]), json=body)
+
+
+def _cached_twice(url: str) -> None:
+    first, second = httpx.get(url), httpx.get(url)
+    assert first.status_code == second.status_code == 200
+    assert second.headers["x-cache-status"] == "HIT"
+
+
+def test_patch_changes_fields_and_announces_them(client, services):
+    image_id = upload(client, "alice", samples.noisy_jpeg(seed=300), title="Old").json()["id"]
+    response = _patch(client, "alice", image_id, {"title": "New", "tags": ["a", " b ", "a"],
+                                                  "description": "Longer"})
+    assert response.status_code == 200, response.text
+    assert (response.json()["title"], response.json()["tags"]) == ("New", ["a", "b"])
+    record = records.get(services.db, image_id)
+    assert (record.title, record.description, record.tags) == ("New", "Longer", ["a", "b"])
+    [value] = events_for(topics.IMAGE_UPDATED.name, image_id)
+    event = ImageUpdated.parse(value)
+    assert (event.owner, event.title, event.tags, event.visibility) == ("alice", "New", ["a", "b"], "public")
+
+    other = _patch(client, "bob", image_id, {"title": "Mine now"})
+    assert (other.status_code, other.json()["error"]["code"]) == (403, "forbidden")
+    bad = _patch(client, "alice", image_id, {"owner": "bob"})
+    assert (bad.status_code, bad.json()["error"]["code"]) == (422, "invalid_request")
+
+
+def test_making_an_image_private_takes_its_variants_out_of_the_cache(client, services):
+    image_id = upload(client, "alice", samples.noisy_jpeg(seed=301)).json()["id"]
+    variant = _fake_variant(services, image_id, "public")
+    records.set_ready(services.db, image_id, [variant], "PH", "#000000")
+    public_url = f"{services.nginx.url}/{services.minio.variants_bucket}/{variant.key}"
+    _cached_twice(public_url)
+
+    response = _patch(client, "alice", image_id, {"visibility": "private"})
+    assert response.status_code == 200, response.text
+    [moved] = records.get(services.db, image_id).variants
+    assert moved.key == variant.key.replace("public/", "private/", 1)
+    after = httpx.get(public_url)
+    assert after.status_code != 200 and after.headers.get("x-cache-status") != "HIT"
+    [out] = response.json()["variants"]
+    assert httpx.get(out["url"]).content == f"variant 320 of {image_id}".encode()
+    hidden = client.get(f"/v1/images/{image_id}", headers=bearer(KEYS["bob"]))
+    assert hidden.status_code == 404
+
+
+def test_delete_removes_everything_and_purges_the_cache(client, services):
+    data = samples.noisy_jpeg(seed=302)
+    image_id = upload(client, "alice", data).json()["id"]
+    record = records.get(services.db, image_id)
+    variant = _fake_variant(services, image_id, "public")
+    records.set_ready(services.db, image_id, [variant], "PH", "#000000")
+    url = f"{services.nginx.url}/{services.minio.variants_bucket}/{variant.key}"
+    _cached_twice(url)
+
+    other = client.delete(f"/v1/images/{image_id}", headers=bearer(KEYS["bob"]))
+    assert (other.status_code, other.json()["error"]["code"]) == (403, "forbidden")
+
+    response = client.delete(f"/v1/images/{image_id}", headers=bearer(KEYS["alice"]))
+    assert response.status_code == 204
+    assert records.get(services.db, image_id) is None
+    for bucket, key in ((services.minio.originals_bucket, record.original_key),
+                        (services.minio.variants_bucket, variant.key)):
+        with pytest.raises(S3Error):
+            services.store.stat_object(bucket, key)
+    gone = httpx.get(url)
+    assert gone.status_code == 404 and gone.headers.get("x-cache-status") != "HIT"
+    [value] = events_for(topics.IMAGE_DELETED.name, image_id)
+    assert ImageDeleted.parse(value).owner == "alice"
+
+    again = client.delete(f"/v1/images/{image_id}", headers=bearer(KEYS["alice"]))
+    assert again.status_code == 404
+    # The dedup claim went with it: the same bytes make a new image.
+    reupload = upload(client, "alice", data)
+    assert reupload.status_code == 202 and reupload.json()["id"] != image_id
