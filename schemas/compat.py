@@ -29,14 +29,22 @@ def _shape(schema: Schema, root: Schema) -> Any:
     if "items" in schema:
         shape["items"] = _shape(schema["items"], root)
     if "properties" in schema:
-        shape["properties"] = {k: _shape(v, root) for k, v in schema["properties"].items()}
+        # sorted: snapshots are written with sorted keys, and order means nothing to a reader
+        shape["properties"] = {k: _shape(v, root) for k, v in sorted(schema["properties"].items())}
         shape["required"] = sorted(schema.get("required", []))
     return shape
 
 
+def _nullable(schema: Schema, root: Schema) -> bool:
+    return any(_resolve(s, root).get("type") == "null" for s in _resolve(schema, root).get("anyOf", []))
+
+
 def _object(schema: Schema, root: Schema) -> Schema | None:
-    """The object schema of a field that holds an object or a list of them."""
+    """The object schema of a field that holds an object (optionally null) or a list of them."""
     schema = _resolve(schema, root)
+    options = [s for s in schema.get("anyOf", []) if _resolve(s, root).get("type") != "null"]
+    if len(options) == 1:
+        schema = _resolve(options[0], root)
     if schema.get("type") == "array":
         schema = _resolve(schema.get("items", {}), root)
     if "properties" in schema:
@@ -58,6 +66,8 @@ def breaking_changes(old: Schema, new: Schema, path: str = "") -> list[str]:
             problems.append(f"{where}: no longer required")
         old_obj, new_obj = _object(old_field, old), _object(new_props[name], new)
         if old_obj is not None and new_obj is not None:
+            if _nullable(new_props[name], new) and not _nullable(old_field, old):
+                problems.append(f"{where}: may now be null")
             problems += breaking_changes(old_obj, new_obj, f"{where}.")
         elif _shape(old_field, old) != _shape(new_props[name], new):
             problems.append(f"{where}: type changed")

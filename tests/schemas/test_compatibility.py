@@ -72,3 +72,49 @@ class _Added(BaseModel):
 ], ids=["removed", "retyped", "made-optional", "added-field-is-safe"])
 def test_checker_finds_each_kind_of_break(new, expected):
     assert compat.breaking_changes(_Old.model_json_schema(), new.model_json_schema()) == expected
+
+
+class _Place(BaseModel):
+    lat: float
+    lon: float
+
+
+class _PlaceWithName(BaseModel):
+    name: str = ""
+    lon: float  # declared in another order: order means nothing to a reader
+    lat: float
+
+
+class _PlaceWithoutLon(BaseModel):
+    lat: float
+
+
+class _Pinned(BaseModel):
+    image_id: str
+    place: _Place | None = None
+
+
+def _pinned(place_type: type) -> dict:
+    return type("_P", (BaseModel,), {"__annotations__": {"image_id": str, "place": place_type | None},
+                                      "place": None}).model_json_schema()
+
+
+@pytest.mark.parametrize(("place_type", "expected"), [
+    (_PlaceWithName, []),
+    (_PlaceWithoutLon, ["place.lon: removed"]),
+], ids=["field-added-inside-optional-object", "field-removed-inside-optional-object"])
+def test_checker_looks_inside_optional_objects(place_type, expected):
+    assert compat.breaking_changes(_Pinned.model_json_schema(), _pinned(place_type)) == expected
+
+
+def test_an_object_that_may_now_be_null_breaks_readers():
+    class Required(BaseModel):
+        image_id: str
+        place: _Place
+
+    class Nullable(BaseModel):
+        image_id: str
+        place: _Place | None
+
+    assert compat.breaking_changes(Required.model_json_schema(), Nullable.model_json_schema()) == [
+        "place: may now be null"]
