@@ -1,4 +1,5 @@
-"""Elasticsearch through the official client: index templates and aliases.
+"""Elasticsearch through the official client: index templates, aliases, and
+the few document calls the stages and the API make.
 
 This distribution has no `GET /`, so `ping()`/`info()` do not work against it:
 readiness and version come from `_cluster/health` and `_nodes`.
@@ -11,7 +12,8 @@ import time
 from pathlib import Path
 
 from elastic_transport import ConnectionError as TransportConnectionError
-from elasticsearch import ApiError, Elasticsearch, NotFoundError
+from elastic_transport import ConnectionTimeout
+from elasticsearch import ApiError, BadRequestError, ConflictError, Elasticsearch, NotFoundError, helpers
 
 from connectors.settings import ElasticsearchSettings
 
@@ -41,21 +43,88 @@ def alias(settings: ElasticsearchSettings, name: str) -> str:
     return f"{settings.index_prefix}-{name}"
 
 
-def ensure_indices(settings: ElasticsearchSettings) -> list[str]:
-    """Put each template in elasticsearch_templates/ and make sure its alias
-    points at a versioned index, so a mapping change rolls out by reindexing
-    into `-v<N+1>` and moving the alias. Returns the indices created."""
+def ensure_indices(settings: ElasticsearchSettings, templates: Path = TEMPLATES) -> list[str]:
+    """Put each template in `templates` and make sure its alias points at the
+    index of the template's `_version`. A new version rolls out by creating
+    `-v<N>`, copying the documents of the older index into it and moving the
+    alias in one atomic step (the old index stays, for a rollback). Returns
+    the indices created."""
     es = client(settings)
     created = []
-    for path in sorted(TEMPLATES.glob("*.json")):
+    for path in sorted(templates.glob("*.json")):
         spec = json.loads(path.read_text())
         name, version = path.stem, spec.pop("_version")
         pattern = f"{alias(settings, name)}-v*"
         es.indices.put_index_template(name=alias(settings, name), index_patterns=[pattern], **spec)
+        index = f"{alias(settings, name)}-v{version}"
         try:
-            es.indices.get_alias(name=alias(settings, name))
+            current = list(es.indices.get_alias(name=alias(settings, name)))
         except NotFoundError:
-            index = f"{alias(settings, name)}-v{version}"
-            es.indices.create(index=index, aliases={alias(settings, name): {"is_write_index": True}})
+            current = []
+        if current == [index]:
+            continue
+        if not es.indices.exists(index=index):
+            es.indices.create(index=index)
             created.append(index)
+        for old in current:
+            # Client-side copy: this distribution has no _reindex (and helpers.reindex
+            # asks for data streams, which it has not either). Writes to the old index
+            # during the copy are not carried over: roll out at bootstrap.
+            helpers.bulk(es, ({"_index": index, "_id": hit["_id"], "_source": hit["_source"]}
+                              for hit in helpers.scan(es, index=old)))
+        es.indices.refresh(index=index)
+        es.indices.update_aliases(actions=[
+            *({"remove": {"index": old, "alias": alias(settings, name)}} for old in current),
+            {"add": {"index": index, "alias": alias(settings, name), "is_write_index": True}},
+        ])
     return created
+
+
+# -- documents ---------------------------------------------------------------
+
+class Conflict(Exception):
+    """Someone else wrote the document since it was read: read it again."""
+
+
+class Refused(Exception):
+    """The index refuses the document (it does not fit the mapping): it never will take it."""
+
+
+# What a caller may treat as "Elasticsearch is away for now" (retry, or answer 503).
+UNAVAILABLE: tuple[type[Exception], ...] = (TransportConnectionError, ConnectionTimeout)
+
+
+def get_versioned(es: Elasticsearch, index: str, doc_id: str) -> tuple[dict, tuple[int, int] | None]:
+    """The document and its (seq_no, primary_term) for a conditional write;
+    ({}, None) when there is none. Real-time: sees writes not yet refreshed."""
+    try:
+        found = es.get(index=index, id=doc_id)
+    except NotFoundError:
+        return {}, None
+    return found["_source"], (found["_seq_no"], found["_primary_term"])
+
+
+def put_versioned(es: Elasticsearch, index: str, doc_id: str, doc: dict,
+                  version: tuple[int, int] | None) -> None:
+    """Write `doc` only if the stored one is still `version` (None: only if
+    there is none); raises Conflict otherwise, Refused if it cannot fit."""
+    try:
+        if version is None:
+            es.index(index=index, id=doc_id, document=doc, op_type="create")
+        else:
+            es.index(index=index, id=doc_id, document=doc, if_seq_no=version[0], if_primary_term=version[1])
+    except ConflictError as exc:
+        raise Conflict(doc_id) from exc
+    except BadRequestError as exc:
+        raise Refused(str(exc)[:500]) from exc
+
+
+def search(es: Elasticsearch, index: str, body: dict) -> dict:
+    return es.search(index=index, **body).body
+
+
+def bulk_index(es: Elasticsearch, index: str, docs: list[dict], refresh: bool = False) -> int:
+    """Index documents keyed by their `id`; returns how many were written."""
+    ok, _ = helpers.bulk(es, ({"_index": index, "_id": d["id"], "_source": d} for d in docs),
+                         refresh="wait_for" if refresh else False, chunk_size=2000)
+    return ok

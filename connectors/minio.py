@@ -85,6 +85,16 @@ def get_bytes(mc: Minio, bucket: str, key: str) -> bytes:
         response.release_conn()
 
 
+def get_bytes_if_present(mc: Minio, bucket: str, key: str) -> bytes | None:
+    """The object's bytes, None when there is no such object (other errors raise)."""
+    try:
+        return get_bytes(mc, bucket, key)
+    except S3Error as exc:
+        if exc.code != "NoSuchKey":
+            raise
+    return None
+
+
 def put_immutable(mc: Minio, bucket: str, key: str, data: bytes, content_type: str) -> bool:
     """Store a content-addressed object unless it is there already (a
     redelivered event rewrites nothing). Returns True if it was written."""

@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 from cassandra import OperationTimedOut, ReadTimeout, Unavailable, WriteTimeout
 from cassandra.cluster import NoHostAvailable, Session
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
+from pydantic import TypeAdapter
 
-from schemas.events import Variant
+from schemas.events import ImageMetadata, SkippedField, Variant
 
 # What a caller may treat as "Cassandra is away for now" (answer 503, retry later).
 UNAVAILABLE: tuple[type[Exception], ...] = (
@@ -74,12 +75,17 @@ _CQL = {
     "list_first": "SELECT id, visibility FROM images_by_owner WHERE owner = ?",
     "list_after": "SELECT id, visibility FROM images_by_owner WHERE owner = ? AND id < ?",
     "set_owner_visibility": "UPDATE images_by_owner SET visibility = ? WHERE owner = ? AND id = ?",
-    "set_ready": "UPDATE images SET status = 'ready', variants = ?, placeholder = ?, dominant_color = ?, "
-                 "failure_code = null, reason = null, updated_at = ? WHERE id = ? IF EXISTS",
+    "set_variants": "UPDATE images SET variants = ?, placeholder = ?, dominant_color = ?, updated_at = ? "
+                    "WHERE id = ? IF EXISTS",
+    "mark_ready": "UPDATE images SET status = 'ready', updated_at = ? WHERE id = ? IF status = 'processing'",
     "set_failed": "UPDATE images SET status = 'failed', failure_code = ?, reason = ?, updated_at = ? "
                   "WHERE id = ? IF EXISTS",
     "delete": "DELETE FROM images WHERE id = ?",
     "delete_by_owner": "DELETE FROM images_by_owner WHERE owner = ? AND id = ?",
+    "save_metadata": "INSERT INTO image_metadata (image_id, metadata, skipped, extracted_at) "
+                     "VALUES (?, ?, ?, ?)",
+    "get_metadata": "SELECT metadata, skipped, extracted_at FROM image_metadata WHERE image_id = ?",
+    "delete_metadata": "DELETE FROM image_metadata WHERE image_id = ?",
 }
 
 _prepared: weakref.WeakKeyDictionary[Session, dict[str, PreparedStatement]] = weakref.WeakKeyDictionary()
@@ -205,12 +211,20 @@ def update_fields(session: Session, image_id: str, **changes: object) -> bool:
     return bool(row.applied)
 
 
-def set_ready(session: Session, image_id: str, variants: list[Variant], placeholder: str,
-              dominant_color: str) -> bool:
-    """Mark the image ready with its variants; the same call twice leaves the
+def set_variants(session: Session, image_id: str, variants: list[Variant], placeholder: str,
+                 dominant_color: str) -> bool:
+    """Store the image's variants; the status stays as it is (the indexing
+    stage decides readiness, see mark_ready). The same call twice leaves the
     same row. False if the image was deleted meanwhile (nothing is written)."""
-    row = session.execute(_stmt(session, "set_ready"),
+    row = session.execute(_stmt(session, "set_variants"),
                           (_variant_values(variants), placeholder, dominant_color, _now(), image_id)).one()
+    return bool(row.applied)
+
+
+def mark_ready(session: Session, image_id: str) -> bool:
+    """processing -> ready, once every stage is done (streams/indexing.py).
+    False if the image is gone, failed or already ready."""
+    row = session.execute(_stmt(session, "mark_ready"), (_now(), image_id)).one()
     return bool(row.applied)
 
 
@@ -222,14 +236,43 @@ def set_failed(session: Session, image_id: str, code: str, reason: str) -> bool:
 
 
 def delete(session: Session, image_id: str) -> ImageRecord | None:
-    """Remove the record, its listing row and its dedup claim. Returns what
-    was removed, None if there was nothing."""
+    """Remove the record, its listing row, its metadata and its dedup claim.
+    Returns what was removed, None if there was nothing."""
     record = get(session, image_id)
     if record is None:
         return None
     batch = BatchStatement(BatchType.LOGGED)
     batch.add(_stmt(session, "delete"), (image_id,))
     batch.add(_stmt(session, "delete_by_owner"), (record.owner, image_id))
+    batch.add(_stmt(session, "delete_metadata"), (image_id,))
     session.execute(batch)
     release_hash(session, record.owner, record.sha256, image_id)
     return record
+
+
+# -- metadata (table image_metadata, written by the metadata stage) ---------
+
+@dataclass
+class MetadataRecord:
+    metadata: ImageMetadata
+    skipped: list[SkippedField]
+    extracted_at: datetime
+
+
+_SKIPPED = TypeAdapter(list[SkippedField])
+
+
+def save_metadata(session: Session, image_id: str, metadata: ImageMetadata,
+                  skipped: list[SkippedField]) -> None:
+    """One row per image: writing it again (a redelivery) replaces it."""
+    session.execute(_stmt(session, "save_metadata"),
+                    (image_id, metadata.model_dump_json(), _SKIPPED.dump_json(skipped).decode(), _now()))
+
+
+def get_metadata(session: Session, image_id: str) -> MetadataRecord | None:
+    row = session.execute(_stmt(session, "get_metadata"), (image_id,)).one()
+    if row is None:
+        return None
+    return MetadataRecord(metadata=ImageMetadata.model_validate_json(row.metadata),
+                          skipped=_SKIPPED.validate_json(row.skipped or "[]"),
+                          extracted_at=_utc(row.extracted_at))

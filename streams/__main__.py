@@ -6,7 +6,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-STAGES = {"resize": "streams.resize"}
+STAGES = {"resize": "streams.resize", "metadata": "streams.metadata", "tagging": "streams.tagging",
+          "indexing": "streams.indexing"}
 
 
 def main() -> None:
@@ -14,7 +15,9 @@ def main() -> None:
         sys.exit(f"usage: python -m streams {{{'|'.join(STAGES)}}} [faust worker options]")
     stage = importlib.import_module(STAGES[sys.argv[1]])
     # faust reads its own command line: hand it `worker` and any extra options.
-    sys.argv = [f"darkroom-{sys.argv[1]}", "worker", "--loglevel", "info", *sys.argv[2:]]
+    # --without-web: faust's worker command serves HTTP on port 6066 whatever the
+    # app says, so a second worker on one host would die on the busy port.
+    sys.argv = [f"darkroom-{sys.argv[1]}", "worker", "--loglevel", "info", "--without-web", *sys.argv[2:]]
     stage.app.main()
 
 

@@ -19,6 +19,10 @@ def make_app(stage: str, settings: KafkaSettings | None = None) -> faust.App:
         broker_heartbeat_interval=1,
         broker_rebalance_timeout=10,
         topic_allow_declare=False,  # topics are declared once, in schemas/, and bootstrapped
+        # Records reach the agents as bytes: the stages parse them with the event models, so
+        # a value that is not JSON is dead-lettered instead of crashing the agent in faust's codec.
+        key_serializer="raw",
+        value_serializer="raw",
         topic_disable_leader=True,
         producer_acks=-1,
     )

@@ -2,7 +2,8 @@
 
 Input: `darkroom.image.uploaded` (ImageUploaded), consumer group
 `darkroom-resize`. Output: `darkroom.image.variants.ready` (VariantsReady),
-after the variants are in MinIO and the record lists them.
+after the variants are in MinIO and the record lists them (its status stays
+`processing`: the indexing stage makes it `ready` once every stage is done).
 On failure: an image that cannot be decoded goes to `darkroom.dlq.resize`,
 its record becomes `failed` with the reason and `darkroom.image.failed` is
 published; an engine that is briefly away is retried with backoff (runner.py).
@@ -25,7 +26,7 @@ from connectors import cassandra, minio, records
 from connectors.settings import CassandraSettings, MinioSettings
 from schemas import topics
 from schemas.events import ImageUploaded, Variant, VariantsReady
-from streams import imaging
+from streams import imaging, originals
 from streams.app import make_app
 from streams.errors import Poison
 from streams.runner import run_stage
@@ -58,10 +59,9 @@ def variant_object_key(event: ImageUploaded, variant: imaging.Variant) -> str:
 
 
 async def process(event: ImageUploaded, deps: Deps) -> VariantsReady | None:
-    if await asyncio.to_thread(records.get, deps.db, event.image_id) is None:
-        return None  # deleted before we got to it: nothing to do
-    original = await asyncio.to_thread(
-        minio.get_bytes, deps.store, deps.settings.originals_bucket, event.original_key)
+    original = await originals.read(event, deps.store, deps.settings.originals_bucket, deps.db)
+    if original is None:
+        return None  # deleted: nothing to do
     try:
         ladder = await imaging.render_in(deps.pool, original, deps.options)
     except imaging.UndecodableImage as exc:
@@ -73,14 +73,11 @@ async def process(event: ImageUploaded, deps: Deps) -> VariantsReady | None:
                                 rendered.data, rendered.content_type)
         variants.append(Variant(width=rendered.width, height=rendered.height, format=rendered.format,
                                 key=key, byte_size=len(rendered.data)))
-    await asyncio.to_thread(records.set_ready, deps.db, event.image_id, variants,
+    await asyncio.to_thread(records.set_variants, deps.db, event.image_id, variants,
                             ladder.placeholder, ladder.dominant_color)
     return VariantsReady(image_id=event.image_id, variants=variants, placeholder=ladder.placeholder,
                          dominant_color=ladder.dominant_color)
 
-
-async def mark_failed(event: ImageUploaded, poison: Poison, deps: Deps) -> None:
-    await asyncio.to_thread(records.set_failed, deps.db, event.image_id, poison.code, poison.reason)
 
 
 app = make_app(STAGE)
@@ -104,5 +101,4 @@ async def resize(stream):
     d = deps()
     async for record in stream.events():
         await run_stage(app, STAGE, ImageUploaded, topics.DLQ_RESIZE, record,
-                        process=lambda e: process(e, d),
-                        on_poison=lambda e, p: mark_failed(e, p, d))
+                        process=lambda e: process(e, d), db=d.db)

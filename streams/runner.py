@@ -1,16 +1,20 @@
 """What every stage's agent does around `process`: parse, retry transient
-faults with backoff, dead-letter poison, and never stop the worker."""
+faults with backoff, dead-letter poison (the image is then `failed`: no
+stage can finish it), and never stop the worker."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
+from cassandra.cluster import Session
 from pydantic import ValidationError
 
+from connectors import records
 from schemas.events import DeadLetter, Event, ImageFailed
 from schemas.topics import IMAGE_FAILED, Topic
 from streams.errors import Poison
@@ -19,6 +23,13 @@ log = logging.getLogger(__name__)
 
 # Backoff for transient faults: 0.5 s doubling to 30 s, for as long as it takes.
 FIRST_DELAY_S, MAX_DELAY_S = 0.5, 30.0
+_EVENT_IDS = uuid.UUID("6f1d2b8e-4c3a-4e59-9a57-0d8c1e2f7b41")
+
+
+def derived_id(stage: str, what: str, source: Event) -> str:
+    """The id of what `stage` publishes about `source`: the same on a
+    redelivery, so consumers can drop repeats by event_id."""
+    return uuid.uuid5(_EVENT_IDS, f"{stage}/{what}/{source.event_id}").hex
 
 
 async def run_stage(
@@ -28,9 +39,10 @@ async def run_stage(
     dead_letters: Topic,
     record: faust.types.EventT,
     process: Callable[[Any], Awaitable[Event | None]],
-    on_poison: Callable[[Event, Poison], Awaitable[None]] | None = None,
+    db: Session,
 ) -> None:
-    """Handle one record: publish what `process` returns, dead-letter poison."""
+    """Handle one record: publish what `process` returns; for poison, a dead
+    letter, the record marked failed with the reason, and image.failed."""
     message = record.message
     try:
         event = event_type.parse(message.value)
@@ -44,19 +56,17 @@ async def run_stage(
             break
         except Poison as poison:
             await _dead_letter(app, stage, dead_letters, message, poison)
-            if on_poison:
-                await on_poison(event, poison)
-            await app.topic(IMAGE_FAILED.name).send(
-                key=event.key(),
-                value=ImageFailed(image_id=event.image_id, stage=stage, code=poison.code,
-                                  reason=poison.reason).value(),
-            )
+            await asyncio.to_thread(records.set_failed, db, event.image_id, poison.code, poison.reason)
+            failed = ImageFailed(event_id=derived_id(stage, "failed", event), image_id=event.image_id,
+                                 stage=stage, code=poison.code, reason=poison.reason)
+            await app.topic(IMAGE_FAILED.name).send(key=failed.key(), value=failed.value())
             return
         except Exception:  # noqa: BLE001 - transient by the taxonomy: retry, never drop
             log.exception("%s: transient failure on %s, retrying in %.1f s", stage, event.image_id, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_DELAY_S)
     if result is not None:
+        result = result.model_copy(update={"event_id": derived_id(stage, result.TOPIC.name, event)})
         await app.topic(result.TOPIC.name).send(key=result.key(), value=result.value())
 
 

@@ -1,4 +1,4 @@
-"""The routes' dependencies, as Annotated aliases: `Owner`, `Svc`."""
+"""The routes' dependencies, as Annotated aliases: `Owner`, `Viewer`, `Svc`."""
 
 from __future__ import annotations
 
@@ -33,3 +33,14 @@ def _owner(svc: Svc, credentials: Annotated[HTTPAuthorizationCredentials | None,
 
 # The user making the request, from their bearer key.
 Owner = Annotated[str, Depends(_owner)]
+
+
+def _viewer(svc: Svc,
+            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str | None:
+    if credentials is None:
+        return None  # anonymous: allowed where a route says so
+    return _owner(svc, credentials)
+
+
+# The user making the request, or None without an Authorization header (a wrong key is still a 401).
+Viewer = Annotated[str | None, Depends(_viewer)]

@@ -7,7 +7,7 @@ upload reports them per file instead.
 
 from __future__ import annotations
 
-from connectors import minio, records
+from connectors import elasticsearch, minio, records
 
 
 class DarkroomError(Exception):
@@ -153,7 +153,8 @@ class InvalidCursor(DarkroomError):
 
 
 # Driver exceptions that mean "an engine is away for now", from the connectors.
-ENGINE_ERRORS: tuple[type[Exception], ...] = records.UNAVAILABLE + minio.UNAVAILABLE
+ENGINE_ERRORS: tuple[type[Exception], ...] = (
+    records.UNAVAILABLE + minio.UNAVAILABLE + elasticsearch.UNAVAILABLE)
 
 # What is wrong with one file, not with the request: a batch reports these per file.
 FILE_ERRORS: tuple[type[DarkroomError], ...] = (

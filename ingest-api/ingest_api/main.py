@@ -12,12 +12,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from ingest_api import problems
-from ingest_api.routes import health, images
+from ingest_api.routes import health, images, search
 from ingest_api.services import Services
 
-DESCRIPTION = """Uploads originals, answers where their variants are, and lets owners edit and
-delete them. Every error is `{"error": {"code": ..., "message": ...}}`; send
-`Authorization: Bearer <api key>` on every `/v1` call."""
+DESCRIPTION = """Uploads originals, answers where their variants are, lets owners edit and
+delete them, and searches them (`/v1/search`, `/v1/tags`). Every error is
+`{"error": {"code": ..., "message": ...}}`; send
+`Authorization: Bearer <api key>` on every `/v1` call (search and tags also answer anonymous callers,
+with public images only)."""
 
 
 @asynccontextmanager
@@ -34,6 +36,7 @@ def create_app() -> FastAPI:
     problems.install(app)
     app.include_router(health.router)
     app.include_router(images.router)
+    app.include_router(search.router)
     return app
 
 

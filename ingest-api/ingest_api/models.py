@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from schemas.events import Visibility
+from schemas.events import ImageMetadata, SkippedField, Visibility
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
@@ -133,3 +133,61 @@ class BatchOut(BaseModel):
 class ImagePage(BaseModel):
     items: list[ImageOut]
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last.")
+
+
+# -- search ------------------------------------------------------------------
+
+class ModelTag(BaseModel):
+    tag: str
+    confidence: float = Field(description="0-1, the classifier's.")
+
+
+class SearchItem(BaseModel):
+    id: str
+    owner: str
+    title: str | None
+    description: str | None
+    tags: list[str] = Field(description="The owner's tags.")
+    model_tags: list[ModelTag] = Field(description="What the classifier saw, kept apart from the owner's.")
+    visibility: Visibility
+    created_at: datetime | None
+    taken_at: str | None = Field(None, description="When the photo was taken (EXIF), ISO 8601.")
+    camera: str | None = None
+    lens: str | None = None
+    width: int | None = None
+    height: int | None = None
+    orientation: Literal["landscape", "portrait", "square"] | None = None
+    format: str | None = None
+    location: list[float] | None = Field(None, description="[lat, lon], only when the owner kept it.")
+    placeholder: str | None = Field(None, description="ThumbHash, base64.")
+    dominant_color: str | None = None
+    variants: list[VariantOut]
+
+
+class Facet(BaseModel):
+    value: str
+    count: int
+
+
+class SearchOut(BaseModel):
+    items: list[SearchItem]
+    facets: dict[str, list[Facet]] = Field(description="`tags`, `cameras` and `years` of every match, "
+                                                       "with counts.")
+    next_cursor: str | None = Field(None, description="Pass as `cursor` (with the same search) for the "
+                                                      "next page; null on the last.")
+
+
+class TagsOut(BaseModel):
+    tags: list[Facet] = Field(description="Tag names (owners' and the classifier's, folded), most used "
+                                          "first.")
+
+
+# -- metadata ------------------------------------------------------------------
+
+class MetadataOut(BaseModel):
+    id: str
+    metadata: ImageMetadata = Field(description="What the metadata stage read from the original; the "
+                                                "location only when the owner kept it.")
+    skipped: list[SkippedField] = Field(description="Fields present in the file but unreadable or "
+                                                    "implausible, with why.")
+    extracted_at: datetime

@@ -14,14 +14,21 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from connectors import cassandra, kafka, minio
-from connectors.settings import CassandraSettings, KafkaSettings, MinioSettings, NginxSettings
+from connectors import cassandra, elasticsearch, kafka, minio
+from connectors.settings import (
+    CassandraSettings,
+    ElasticsearchSettings,
+    KafkaSettings,
+    MinioSettings,
+    NginxSettings,
+)
 from ingest_api import formats
 from ingest_api.config import ApiSettings
 
 if TYPE_CHECKING:  # the drivers' objects come from the connectors; only their types are named here
     from cassandra.cluster import Session
     from confluent_kafka import Producer
+    from elasticsearch import Elasticsearch
     from minio import Minio
 
 log = logging.getLogger(__name__)
@@ -34,6 +41,10 @@ class Services:
         self.cassandra = CassandraSettings()
         self.kafka = KafkaSettings()
         self.nginx = NginxSettings()
+        self.elasticsearch = ElasticsearchSettings()
+        self.images_index = elasticsearch.alias(self.elasticsearch, "images")
+        # The client connects per request, so making it here reaches no engine.
+        self.es: Elasticsearch = elasticsearch.client(self.elasticsearch)
         self.store: Minio = minio.client(self.minio)
         # Viewers dial nginx, and S3 signatures cover the host: sign for nginx.
         self.signer: Minio = minio.presigner(self.minio, self.nginx.url)
@@ -73,6 +84,7 @@ class Services:
 
     def close(self) -> None:
         self.upload_pool.shutdown(wait=True, cancel_futures=True)
+        self.es.close()
         if self._producer is not None:
             self._producer.flush(self.api.publish_timeout_s)
             self._producer = None  # librdkafka stops its threads when the last reference goes

@@ -1,3 +1,4 @@
+import json
 import uuid
 
 import pytest
@@ -61,5 +62,26 @@ def test_alias_points_at_a_versioned_index():
     settings = ElasticsearchSettings()
     es = elasticsearch.client(settings)
     aliases = es.indices.get_alias(name=elasticsearch.alias(settings, "images"))
-    assert list(aliases) == [f"{elasticsearch.alias(settings, 'images')}-v1"]
+    assert list(aliases) == [f"{elasticsearch.alias(settings, 'images')}-v2"]
     assert elasticsearch.ensure_indices(settings) == []  # idempotent
+
+
+def test_a_new_template_version_rolls_out_by_reindexing(tmp_path):
+    settings = ElasticsearchSettings(index_prefix=f"rollout-{uuid.uuid4().hex[:8]}")
+    es = elasticsearch.client(settings)
+    template = {"priority": 50, "template": {"mappings": {"dynamic": "strict",
+                                                          "properties": {"title": {"type": "text"}}}}}
+    (tmp_path / "things.json").write_text(json.dumps({"_version": 1, **template}))
+    assert elasticsearch.ensure_indices(settings, tmp_path) == [f"{settings.index_prefix}-things-v1"]
+    name = elasticsearch.alias(settings, "things")
+    es.index(index=name, id="a", document={"title": "kept across versions"}, refresh="wait_for")
+
+    template["template"]["mappings"]["properties"]["colour"] = {"type": "keyword"}
+    (tmp_path / "things.json").write_text(json.dumps({"_version": 2, **template}))
+    assert elasticsearch.ensure_indices(settings, tmp_path) == [f"{name}-v2"]
+    assert list(es.indices.get_alias(name=name)) == [f"{name}-v2"]
+    assert es.get(index=name, id="a")["_source"] == {"title": "kept across versions"}
+    es.index(index=name, id="b", document={"title": "new", "colour": "red"})  # the new mapping takes it
+    assert elasticsearch.ensure_indices(settings, tmp_path) == []
+    es.indices.delete(index=f"{name}-v1,{name}-v2")
+    es.indices.delete_index_template(name=name)

@@ -48,7 +48,7 @@ def test_patch_changes_fields_and_announces_them(client, services):
 def test_making_an_image_private_takes_its_variants_out_of_the_cache(client, services):
     image_id = upload(client, "alice", samples.noisy_jpeg(seed=301)).json()["id"]
     variant = _fake_variant(services, image_id, "public")
-    records.set_ready(services.db, image_id, [variant], "PH", "#000000")
+    records.set_variants(services.db, image_id, [variant], "PH", "#000000")
     public_url = f"{services.nginx.url}/{services.minio.variants_bucket}/{variant.key}"
     _cached_twice(public_url)
 
@@ -69,7 +69,7 @@ def test_delete_removes_everything_and_purges_the_cache(client, services):
     image_id = upload(client, "alice", data).json()["id"]
     record = records.get(services.db, image_id)
     variant = _fake_variant(services, image_id, "public")
-    records.set_ready(services.db, image_id, [variant], "PH", "#000000")
+    records.set_variants(services.db, image_id, [variant], "PH", "#000000")
     url = f"{services.nginx.url}/{services.minio.variants_bucket}/{variant.key}"
     _cached_twice(url)
 

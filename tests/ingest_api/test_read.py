@@ -94,7 +94,7 @@ def test_file_is_the_original_for_the_owner_and_the_largest_variant_for_others(c
     assert (early.status_code, early.json()["error"]["code"]) == (409, "not_ready")
 
     variants = [_fake_variant(services, image_id, "public", w) for w in (150, 320)]
-    records.set_ready(services.db, image_id, variants, "PH", "#000000")
+    records.set_variants(services.db, image_id, variants, "PH", "#000000")
     theirs = _get(client, "bob", f"/v1/images/{image_id}/file", follow_redirects=False)
     bucket = services.minio.variants_bucket
     assert theirs.headers["location"] == f"{services.nginx.url}/{bucket}/{variants[1].key}"
@@ -104,7 +104,7 @@ def test_file_is_the_original_for_the_owner_and_the_largest_variant_for_others(c
 def test_private_variants_get_signed_urls_through_nginx(client, services):
     image_id = _new(client, "alice", 104, visibility="private")
     variant = _fake_variant(services, image_id, "private")
-    records.set_ready(services.db, image_id, [variant], "PH", "#000000")
+    records.set_variants(services.db, image_id, [variant], "PH", "#000000")
     [out] = _get(client, "alice", f"/v1/images/{image_id}").json()["variants"]
     assert out["url"].startswith(services.nginx.url) and "X-Amz-Signature=" in out["url"]
     assert httpx.get(out["url"]).content == f"variant 320 of {image_id}".encode()

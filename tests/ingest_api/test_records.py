@@ -58,18 +58,31 @@ def test_claims_go_to_the_first_and_only_the_holder_releases(db):
     assert records.claim_hash(db, owner, sha, "fourth") is None
 
 
-def test_set_ready_is_idempotent_and_never_resurrects(db):
-    record = _record("ready")
+def test_set_variants_is_idempotent_keeps_the_status_and_never_resurrects(db):
+    record = _record("variants")
     records.create(db, record)
     for _ in range(2):
-        assert records.set_ready(db, record.id, VARIANTS, "PLACEHOLDER", "#112233") is True
+        assert records.set_variants(db, record.id, VARIANTS, "PLACEHOLDER", "#112233") is True
         got = records.get(db, record.id)
         assert (got.status, got.variants, got.placeholder, got.dominant_color) == (
-            "ready", VARIANTS, "PLACEHOLDER", "#112233")
+            "processing", VARIANTS, "PLACEHOLDER", "#112233")
     missing = ids.new_id()
-    assert records.set_ready(db, missing, VARIANTS, "P", "#000000") is False
+    assert records.set_variants(db, missing, VARIANTS, "P", "#000000") is False
     assert records.set_failed(db, missing, "x", "y") is False
+    assert records.mark_ready(db, missing) is False
     assert records.get(db, missing) is None
+
+
+def test_mark_ready_moves_only_a_processing_image(db):
+    record, failed = _record("ready"), _record("failed")
+    records.create(db, record)
+    records.create(db, failed)
+    assert records.mark_ready(db, record.id) is True
+    assert records.get(db, record.id).status == "ready"
+    assert records.mark_ready(db, record.id) is False  # already ready: nothing to announce twice
+    records.set_failed(db, failed.id, "truncated", "the data ends early")
+    assert records.mark_ready(db, failed.id) is False
+    assert records.get(db, failed.id).status == "failed"
 
 
 def test_set_failed_keeps_code_and_reason(db):

@@ -153,7 +153,7 @@ def test_a_batch_reports_each_file_and_one_bad_file_sinks_nothing(client, servic
 def _mark_when_recorded(services, owner: str, since: set[str], outcome: str) -> threading.Thread:
     """Stands in for the resize worker, built separately (the lead's end-to-end
     test covers the real one): waits until a new record of `owner` appears,
-    then marks it ready with made-up variants, or failed."""
+    then stores made-up variants (as resize does), or marks it failed."""
 
     def run() -> None:
         deadline = time.monotonic() + 20
@@ -164,7 +164,7 @@ def _mark_when_recorded(services, owner: str, since: set[str], outcome: str) -> 
                 if outcome == "ready":
                     variants = [Variant(width=w, height=w * 3 // 4, format="jpeg", key=f"public/t/{w}.jpg",
                                         byte_size=w) for w in (320, 150)]
-                    records.set_ready(services.db, new[0].id, variants, "PH", "#abcdef")
+                    records.set_variants(services.db, new[0].id, variants, "PH", "#abcdef")
                 else:
                     records.set_failed(services.db, new[0].id, "truncated", "the data ends early")
                 return
@@ -179,14 +179,15 @@ def _ids_of(services, owner: str) -> set[str]:
     return {r.id for r in records.list_by_owner(services.db, owner, None, 200)[0]}
 
 
-def test_wait_true_answers_201_with_the_variants_once_ready(client, services):
+def test_wait_true_answers_201_once_the_variants_exist(client, services):
     worker = _mark_when_recorded(services, "dev", _ids_of(services, "dev"), "ready")
     response = client.post("/v1/images", params={"wait": "true"}, headers=_dev(services),
                            files={"file": ("w.jpg", samples.noisy_jpeg(seed=6), "image/jpeg")})
     worker.join(5)
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["status"] == "ready" and [v["width"] for v in body["variants"]] == [150, 320]
+    # Variants are there; `ready` waits for metadata and tags too (the indexing stage's call).
+    assert body["status"] == "processing" and [v["width"] for v in body["variants"]] == [150, 320]
     nginx = services.nginx.url
     bucket = services.minio.variants_bucket
     assert body["srcset"] == f"{nginx}/{bucket}/public/t/150.jpg 150w, {nginx}/{bucket}/public/t/320.jpg 320w"

@@ -25,7 +25,8 @@ def test_faust_agent_consumes_a_topic_in_its_own_group():
 
     env = {**os.environ, "ECHO_STAGE": f"echo-{run}", "ECHO_SOURCE": source.name, "ECHO_SINK": sink.name}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "faust", "-A", "tests.streams.faust_echo", "worker", "-l", "warn"],
+        [sys.executable, "-m", "faust", "-A", "tests.streams.faust_echo", "worker", "-l", "warn",
+         "--without-web"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:

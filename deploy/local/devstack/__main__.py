@@ -7,13 +7,15 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import docker
 
-from devstack import bootstrap, docker_engine, images, log, status
+from devstack import bootstrap, docker_engine, engines, images, log, status
 from devstack.stack import Stack, StackError
 
 ROOT = images.ROOT
+TESTS = ROOT / "tests"
 
 
 def _client() -> docker.DockerClient:
@@ -94,7 +96,14 @@ def cmd_demo(_: argparse.Namespace) -> int:
 
 def cmd_test(args: argparse.Namespace) -> int:
     client = _client()
-    images.build_all(client)  # the tests start the images, they never build them
+    # The tests start images, never build them. The app image is needed only by
+    # tests/deploy; skip it (minutes of CPU after each source change) when the
+    # paths asked for cannot reach there.
+    paths = [Path(a.split("::")[0]).resolve() for a in args.pytest_args]
+    paths = [p for p in paths if p.exists()]  # not options, nor their values
+    reaches_deploy = not paths or any(p in (TESTS, *TESTS.parents) or p.is_relative_to(TESTS / "deploy")
+                                      for p in paths)
+    images.build_all(client, images.ALL if reaches_deploy else images.ENGINES)
     env = {
         **os.environ,
         "TESTCONTAINERS_RYUK_DISABLED": "true",  # its image cannot be had here
@@ -124,7 +133,7 @@ def main() -> int:
     commands.add_parser("env", help="print the DARKROOM_* settings for the running stack")
     commands.add_parser("build", help="build every container image")
     worker = commands.add_parser("worker", help="run one stream stage in the foreground")
-    worker.add_argument("stage", choices=["resize"])
+    worker.add_argument("stage", choices=sorted(engines.STAGES))
     argv = sys.argv[1:]
     if argv[:1] == ["test"]:  # everything after `test` belongs to pytest, verbatim
         args = parser.parse_args(["test"])

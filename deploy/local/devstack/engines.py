@@ -21,6 +21,7 @@ from connectors.settings import (
     NginxSettings,
 )
 from devstack import images
+from streams.__main__ import STAGES
 
 MINIO_USER = "darkroom"
 T = TypeVar("T")
@@ -77,7 +78,7 @@ class Service:
 
 
 API = Service("api", ("api",), 8000, 18000)
-SERVICES = (API, Service("worker-resize", ("worker", "resize")))
+SERVICES = (API, *(Service(f"worker-{stage}", ("worker", stage)) for stage in STAGES))
 
 
 def client_env(addresses: dict[str, str], minio_secret: str, api_key: str) -> dict[str, str]:

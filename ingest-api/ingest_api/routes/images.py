@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from connectors import records
 from ingest_api import catalog, delivery, uploads
 from ingest_api.deps import Owner, Svc
-from ingest_api.errors import DarkroomError
+from ingest_api.errors import DarkroomError, NotReady
 from ingest_api.models import (
     Accepted,
     BatchOut,
@@ -24,6 +24,7 @@ from ingest_api.models import (
     ImageOut,
     ImagePage,
     ImagePatch,
+    MetadataOut,
 )
 from ingest_api.problems import error_response
 
@@ -53,10 +54,12 @@ def _json(model, status: int) -> JSONResponse:
 
 
 async def _wait_processed(svc: Svc, image_id: str) -> records.ImageRecord | None:
+    """The record once its variants exist or it failed (metadata, tags and the
+    `ready` status come later, from other stages); None on timeout."""
     deadline = time.monotonic() + svc.api.wait_timeout_s
     while time.monotonic() < deadline:
         record = await run_in_threadpool(records.get, svc.db, image_id)
-        if record is not None and record.status != records.PROCESSING:
+        if record is not None and (record.variants or record.status == records.FAILED):
             return record
         await asyncio.sleep(POLL_S)
     return None
@@ -83,7 +86,7 @@ async def upload(request: Request, svc: Svc, owner: Owner,
         return _json(delivery.image_out(svc, record, duplicate=True), 200)
     if wait:
         done = await _wait_processed(svc, record.id)
-        if done is not None and done.status == records.READY:
+        if done is not None and done.variants:
             return _json(delivery.image_out(svc, done), 201)
         if done is not None:  # failed: the code and reason are the stage's
             return error_response(done.failure_code or "processing_failed",
@@ -131,6 +134,29 @@ async def list_images(
 async def get_image(image_id: str, svc: Svc, viewer: Owner) -> ImageOut:
     record = await run_in_threadpool(catalog.get_visible, svc, viewer, image_id)
     return delivery.image_out(svc, record)
+
+
+def _metadata(svc: Svc, viewer: str, image_id: str) -> MetadataOut:
+    catalog.get_visible(svc, viewer, image_id)
+    found = records.get_metadata(svc.db, image_id)
+    if found is None:
+        raise NotReady("the metadata has not been read yet")
+    return MetadataOut(id=image_id, metadata=found.metadata, skipped=found.skipped,
+                       extracted_at=found.extracted_at)
+
+
+@router.get("/{image_id}/metadata", summary="Read what the original's metadata says",
+            response_model=MetadataOut,
+            responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody},
+                       409: {"model": ErrorBody, "description": "`not_ready`: the metadata stage has "
+                                                                "not read the original yet; retry."}})
+async def get_metadata(image_id: str, svc: Svc, viewer: Owner) -> MetadataOut:
+    """EXIF (camera, lens, exposure, date taken, orientation, software), IPTC (caption, keywords,
+    copyright, creator), the ICC profile's name, the true MIME type, upright size, byte size and
+    frame count. Whoever may read the image may read this. The location is there only when the
+    owner uploaded with `gps=true`. Fields the file has but that are broken or implausible are left
+    out and listed in `skipped`. 409 `not_ready` until the metadata stage has run."""
+    return await run_in_threadpool(_metadata, svc, viewer, image_id)
 
 
 @router.get("/{image_id}/file", summary="Redirect to the image's bytes", status_code=302,

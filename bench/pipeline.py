@@ -1,0 +1,124 @@
+"""Upload to processed latency through the running stack: photos posted to
+the API at a steady rate, each timed until its event arrives (by default
+`image.variants.ready`; `--until ready` waits for `image.ready`, every stage).
+
+    eval "$(./darkroom env)"; .venv/bin/python bench/pipeline.py [--rates 0.5,1,2] [--seconds 180]
+
+Needs the stack of `./darkroom up` (API and workers). Prints p50/p99 per rate
+and whether the rate was held: the stage kept up when, after uploads stop,
+the backlog drains within a few seconds instead of growing with the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import threading
+import time
+import uuid
+
+import httpx
+from PIL import Image, ImageDraw
+
+from connectors import kafka
+from connectors.settings import KafkaSettings
+from schemas import topics
+
+UNTIL = {"variants": topics.IMAGE_VARIANTS_READY, "ready": topics.IMAGE_READY}
+
+
+def photo(seed: int, width: int, height: int) -> bytes:
+    """A distinct photo-like JPEG per seed (dedup would answer a repeat at once)."""
+    image = Image.radial_gradient("L").resize((width, height)).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    for i in range(24):
+        x, y = (seed * 7919 + i * 104729) % width, (seed * 31 + i * 1297) % height
+        draw.rectangle((x, y, x + width // 8, y + height // 8), fill=((seed + 37 * i) % 256, 120, 80))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=88)
+    return out.getvalue()
+
+
+class Arrivals:
+    """Reads the finishing topic from now on and notes when each image shows up."""
+
+    def __init__(self, topic: str) -> None:
+        self.seen: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._consumer = kafka.consumer(KafkaSettings(), group=f"bench-{uuid.uuid4().hex[:8]}",
+                                        **{"auto.offset.reset": "latest"})
+        self._consumer.subscribe([topic])
+        while not self._consumer.assignment():  # joined: later events are ours
+            self._consumer.poll(0.2)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            message = self._consumer.poll(0.2)
+            if message is not None and not message.error() and message.key():
+                self.seen.setdefault(message.key().decode(), time.monotonic())
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._consumer.close()
+
+
+def run_rate(http: httpx.Client, arrivals: Arrivals, rate: float, seconds: float, size: tuple[int, int],
+             drain_s: float) -> None:
+    posted: dict[str, float] = {}
+    interval, start = 1 / rate, time.monotonic()
+    n = 0
+    while (now := time.monotonic()) < start + seconds:
+        due = start + n * interval
+        if now < due:
+            time.sleep(due - now)
+        data = photo(os.getpid() * 100_000 + int(rate * 1000) * 1000 + n, *size)
+        sent = time.monotonic()
+        response = http.post("/v1/images", files={"file": (f"bench-{n}.jpg", data)})
+        response.raise_for_status()
+        posted[response.json()["id"]] = sent
+        n += 1
+    ended = time.monotonic()
+    while time.monotonic() < ended + drain_s and not posted.keys() <= arrivals.seen.keys():
+        time.sleep(0.2)
+    done = [arrivals.seen[i] - t for i, t in posted.items() if i in arrivals.seen]
+    missing = len(posted) - len(done)
+    last = max((arrivals.seen[i] for i in posted if i in arrivals.seen), default=ended)
+    held = missing == 0 and last - ended < max(5.0, 3 * interval)
+    p50 = statistics.median(done) if done else float("nan")
+    p99 = statistics.quantiles(done, n=100)[98] if len(done) >= 2 else float("nan")
+    print(f"  {rate:5.2f}/s  {len(posted):5d} posted  p50 {p50:6.2f} s  p99 {p99:6.2f} s  "
+          f"backlog drained {last - ended:5.1f} s after the last upload  "
+          f"{'held' if held else 'NOT held'}{f' ({missing} unfinished)' if missing else ''}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", default="0.5,1,2", help="uploads per second, comma-separated")
+    parser.add_argument("--seconds", type=float, default=180, help="per rate")
+    parser.add_argument("--size", default="3000x2000", help="photo size, WxH (6 MP by default)")
+    parser.add_argument("--until", choices=sorted(UNTIL), default="variants")
+    parser.add_argument("--drain", type=float, default=120, help="seconds to wait for stragglers")
+    parser.add_argument("--api", default="http://localhost:18000", help="the API of `./darkroom up`")
+    args = parser.parse_args()
+    api = args.api
+    key = os.environ["DARKROOM_API_DEV_API_KEY"]
+    size = tuple(int(v) for v in args.size.split("x"))
+    sample = len(photo(0, *size)) // 1024
+    print(f"upload -> {UNTIL[args.until].name}: {size[0]}x{size[1]} JPEGs (~{sample} KB), "
+          f"{args.seconds:.0f} s per rate, API {api}")
+    arrivals = Arrivals(UNTIL[args.until].name)
+    try:
+        with httpx.Client(base_url=api, headers={"Authorization": f"Bearer {key}"}, timeout=60) as http:
+            for rate in (float(r) for r in args.rates.split(",")):
+                run_rate(http, arrivals, rate, args.seconds, size, args.drain)
+    finally:
+        arrivals.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""The indexing stage: one search document per image, and the readiness rule.
+
+Input: `darkroom.image.uploaded`, `.variants.ready`, `.metadata.extracted`,
+`.tags.detected`, `.updated` and `.deleted`, consumer group
+`darkroom-indexing`, in whatever order they arrive. Output: the image's
+document in Elasticsearch (streams.documents assembles it) and, once the
+variants, metadata and tags sections are all there, `darkroom.image.ready`
+(ImageReady) with the record's status set to `ready`.
+On failure: a document Elasticsearch refuses goes to `darkroom.dlq.indexing`
+(poison); an engine that is briefly away is retried with backoff (runner.py).
+
+Writes are read-merge-write with optimistic concurrency (the stored
+document's seq_no): a concurrent writer makes us read again, never lose its
+section. Readiness publishes ImageReady *before* setting the status, so a
+crash in between republishes it on redelivery and never loses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from cassandra.cluster import Session
+from elasticsearch import Elasticsearch
+
+from connectors import cassandra, elasticsearch, records
+from connectors.settings import CassandraSettings, ElasticsearchSettings
+from schemas import topics
+from schemas.events import (
+    Event,
+    ImageDeleted,
+    ImageReady,
+    ImageUpdated,
+    ImageUploaded,
+    MetadataExtracted,
+    TagsDetected,
+    VariantsReady,
+)
+from streams import documents
+from streams.app import make_app
+from streams.errors import Poison
+from streams.runner import run_stage
+
+STAGE = "indexing"
+log = logging.getLogger(__name__)
+
+# Input topic -> the event it carries.
+INPUTS: dict[str, type[Event]] = {t.TOPIC.name: t for t in (
+    ImageUploaded, VariantsReady, MetadataExtracted, TagsDetected, ImageUpdated, ImageDeleted)}
+CONFLICT_RETRIES = 10  # concurrent writers of one image are few; more means something is wrong
+
+
+@dataclass
+class Deps:
+    es: Elasticsearch
+    index: str  # the images alias
+    db: Session
+    publish: Callable[[Event], Awaitable[None]]  # returns once Kafka has the event
+
+
+def _user_section(event: ImageUploaded, db: Session) -> dict | None:
+    """The upload form's text lives in the record, not in the event."""
+    record = records.get(db, event.image_id)
+    if record is None:
+        return None
+    return documents.user_fields(record.owner, record.visibility, record.title, record.description,
+                                 record.tags)
+
+
+def write(deps: Deps, event: Event, user: dict | None = None) -> dict:
+    """Fold the event's section into the stored document; returns the
+    document as it now stands (unchanged when the event was old news)."""
+    name, fields = documents.section(event, user)
+    for _ in range(CONFLICT_RETRIES):
+        doc, version = elasticsearch.get_versioned(deps.es, deps.index, event.image_id)
+        new = documents.merge(doc, event.image_id, name, fields, event.occurred_at)
+        if new is None:
+            return doc
+        try:
+            elasticsearch.put_versioned(deps.es, deps.index, event.image_id, new, version)
+            return new
+        except elasticsearch.Conflict:
+            continue
+        except elasticsearch.Refused as exc:
+            raise Poison("unindexable", str(exc)) from exc
+    raise RuntimeError(f"{event.image_id}: {CONFLICT_RETRIES} write conflicts in a row")
+
+
+async def ready_if_complete(deps: Deps, image_id: str, doc: dict) -> bool:
+    """Publish ImageReady and mark the record ready when every section is
+    in and the record is still processing. True if it did."""
+    if not documents.is_complete(doc):
+        return False
+    record = await asyncio.to_thread(records.get, deps.db, image_id)
+    if record is None or record.status != records.PROCESSING:
+        return False  # deleted, failed, or already ready: nothing to announce
+    await deps.publish(ImageReady(image_id=image_id, owner=record.owner))
+    await asyncio.to_thread(records.mark_ready, deps.db, image_id)
+    log.info("ready image_id=%s", image_id)
+    return True
+
+
+async def process(event: Event, deps: Deps) -> None:
+    user = None
+    if isinstance(event, ImageUploaded):
+        user = await asyncio.to_thread(_user_section, event, deps.db)
+        if user is None:
+            return None  # deleted before we got to it: its delete event tombstones it
+    doc = await asyncio.to_thread(write, deps, event, user)
+    # Checked even when the write changed nothing: a redelivery after a crash
+    # between publishing and marking ready must finish the job.
+    await ready_if_complete(deps, event.image_id, doc)
+    return None
+
+
+app = make_app(STAGE)
+inputs = app.topic(*INPUTS, key_type=bytes, value_type=bytes)
+_deps: Deps | None = None
+
+
+async def _publish_now(event: Event) -> None:
+    # force: not attached to the record being processed (faust would send it only at the ack).
+    sent = await app.topic(event.TOPIC.name).send(key=event.key(), value=event.value(), force=True)
+    await sent
+
+
+def deps() -> Deps:
+    """Made on first use inside the worker, not at import."""
+    global _deps
+    if _deps is None:
+        es, db = ElasticsearchSettings(), CassandraSettings()
+        _deps = Deps(es=elasticsearch.client(es), index=elasticsearch.alias(es, "images"),
+                     db=cassandra.connect(db, db.keyspace), publish=_publish_now)
+    return _deps
+
+
+@app.agent(inputs)
+async def indexing(stream):
+    d = deps()
+    async for record in stream.events():
+        await run_stage(app, STAGE, INPUTS[record.message.topic], topics.DLQ_INDEXING, record,
+                        process=lambda e: process(e, d), db=d.db)

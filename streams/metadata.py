@@ -1,0 +1,98 @@
+"""The metadata stage: EXIF, IPTC and ICC facts of every uploaded image.
+
+Input: `darkroom.image.uploaded` (ImageUploaded), consumer group
+`darkroom-metadata`. Output: `darkroom.image.metadata.extracted`
+(MetadataExtracted), after the facts are in Cassandra (`image_metadata`).
+GPS is kept only when the uploader opted in (`keep_gps`); otherwise it is
+dropped before anything is written or published.
+
+On failure: broken or hostile metadata never fails the stage; each
+unreadable field is listed in `skipped` and the event is still published,
+so the image can still become ready. Bytes that are no image publish what is
+known (the byte size). Only an original that is gone while its record
+remains is poison: it goes to `darkroom.dlq.metadata` and the image is
+marked failed. An engine that is briefly away is retried (runner.py).
+
+Idempotent: a redelivered event rewrites the same row and publishes the
+same facts under the same event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from cassandra.cluster import Session
+from minio import Minio
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from connectors import cassandra, minio, records
+from connectors.settings import CassandraSettings, MinioSettings
+from schemas import topics
+from schemas.events import ImageUploaded, MetadataExtracted
+from streams import extract, originals
+from streams.app import make_app
+from streams.runner import run_stage
+
+STAGE = "metadata"
+
+
+class MetadataSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DARKROOM_METADATA_", extra="ignore")
+    max_text_chars: int = extract.Limits.max_text_chars  # a longer text field is skipped
+    max_keywords: int = extract.Limits.max_keywords  # more are cut to this many
+    max_keyword_chars: int = extract.Limits.max_keyword_chars  # a longer keyword is dropped
+
+    def limits(self) -> extract.Limits:
+        return extract.Limits(max_text_chars=self.max_text_chars, max_keywords=self.max_keywords,
+                              max_keyword_chars=self.max_keyword_chars)
+
+
+@dataclass
+class Deps:
+    """Just what this stage talks to."""
+
+    store: Minio
+    settings: MinioSettings
+    db: Session
+    limits: extract.Limits
+
+
+def extracted_event(event: ImageUploaded, data: bytes, limits: extract.Limits) -> MetadataExtracted:
+    """The facts of `data` as the event to publish (GPS only with opt-in)."""
+    metadata, skipped = extract.extract(data, event.keep_gps, limits)
+    return MetadataExtracted(image_id=event.image_id, metadata=metadata, skipped=skipped)
+
+
+async def process(event: ImageUploaded, deps: Deps) -> MetadataExtracted | None:
+    data = await originals.read(event, deps.store, deps.settings.originals_bucket, deps.db)
+    if data is None:
+        return None  # deleted: nothing to do
+    extracted = await asyncio.to_thread(extracted_event, event, data, deps.limits)
+    await asyncio.to_thread(records.save_metadata, deps.db, event.image_id, extracted.metadata,
+                            extracted.skipped)
+    return extracted
+
+
+
+app = make_app(STAGE)
+uploaded = app.topic(topics.IMAGE_UPLOADED.name, key_type=bytes, value_type=bytes)
+_deps: Deps | None = None
+
+
+def deps() -> Deps:
+    """Made on first use inside the worker, not at import."""
+    global _deps
+    if _deps is None:
+        settings, db = MinioSettings(), CassandraSettings()
+        _deps = Deps(store=minio.client(settings), settings=settings,
+                     db=cassandra.connect(db, db.keyspace), limits=MetadataSettings().limits())
+    return _deps
+
+
+@app.agent(uploaded)
+async def metadata(stream):
+    d = deps()
+    async for record in stream.events():
+        await run_stage(app, STAGE, ImageUploaded, topics.DLQ_METADATA, record,
+                        process=lambda e: process(e, d), db=d.db)

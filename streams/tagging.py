@@ -1,0 +1,109 @@
+"""The tagging stage: what is in the picture, by an image classifier.
+
+Input: `darkroom.image.variants.ready` (VariantsReady), consumer group
+`darkroom-tagging`. Output: `darkroom.image.tags.detected` (TagsDetected):
+the model's labels above the confidence threshold and the readable tags they
+map to, each with its source and confidence, apart from the uploader's tags.
+On failure: a variant that cannot be decoded goes to `darkroom.dlq.tagging`,
+the record becomes `failed` and `darkroom.image.failed` is published; MinIO briefly away is retried with
+backoff (runner.py). A variant already gone (the image was deleted) is skipped.
+
+It classifies a variant the resize stage made, not the original: the smallest
+one whose short side is at least the model's 224 px (the 320 px JPEG), so it
+reads a few kilobytes. The model is deterministic, so a redelivered event
+publishes the same tags.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from cassandra.cluster import Session
+from minio import Minio
+
+from connectors import cassandra, minio
+from connectors.settings import CassandraSettings, MinioSettings
+from schemas import topics
+from schemas.events import DetectedTag, TagsDetected, Variant, VariantsReady
+from streams.app import make_app
+from streams.classify import MODEL_NAME, Classifier, TaggingSettings, UndecodableVariant
+from streams.classify.model import INPUT_SIZE
+from streams.errors import Poison
+from streams.runner import run_stage
+
+STAGE = "tagging"
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Deps:
+    """Just what this stage talks to."""
+
+    store: Minio
+    settings: MinioSettings
+    db: Session  # for the runner: poison marks the image failed
+    classifier: Classifier
+    options: TaggingSettings
+    pool: ThreadPoolExecutor  # one thread: inference is CPU-bound and onnxruntime releases the GIL
+
+
+def pick_variant(variants: list[Variant]) -> Variant | None:
+    """The smallest variant that still fills the model's input; the largest when none does.
+    JPEG first: every ladder has it and it decodes fastest."""
+    if not variants:
+        return None
+    jpegs = [v for v in variants if v.format == "jpeg"] or list(variants)
+    big_enough = [v for v in jpegs if min(v.width, v.height) >= INPUT_SIZE]
+    if big_enough:
+        return min(big_enough, key=lambda v: v.width * v.height)
+    return max(jpegs, key=lambda v: v.width * v.height)
+
+
+async def process(event: VariantsReady, deps: Deps) -> TagsDetected | None:
+    variant = pick_variant(event.variants)
+    if variant is None:
+        raise Poison("no_variant", "the event lists no variant to classify")
+    data = await asyncio.to_thread(minio.get_bytes_if_present, deps.store, deps.settings.variants_bucket,
+                                   variant.key)
+    if data is None:
+        log.info("tagging: %s is gone (image deleted?), skipping %s", variant.key, event.image_id)
+        return None
+    loop = asyncio.get_running_loop()
+    try:
+        labels, tags = await loop.run_in_executor(
+            deps.pool, deps.classifier.classify, data, deps.options.min_confidence, deps.options.max_labels)
+    except UndecodableVariant as exc:
+        raise Poison(exc.code, str(exc)) from exc
+    return TagsDetected(
+        image_id=event.image_id, model=MODEL_NAME,
+        tags=[DetectedTag(tag=t.tag, confidence=t.confidence, source=MODEL_NAME) for t in tags],
+        labels=[DetectedTag(tag=label.name, confidence=label.confidence, source=MODEL_NAME)
+                for label in labels],
+    )
+
+
+app = make_app(STAGE)
+variants_ready = app.topic(topics.IMAGE_VARIANTS_READY.name, key_type=bytes, value_type=bytes)
+_deps: Deps | None = None
+
+
+def deps() -> Deps:
+    """Made on first use inside the worker, not at import (loading the model takes a moment)."""
+    global _deps
+    if _deps is None:
+        settings, own, db = MinioSettings(), TaggingSettings(), CassandraSettings()
+        _deps = Deps(store=minio.client(settings), settings=settings, db=cassandra.connect(db, db.keyspace),
+                     classifier=Classifier(own.model_path, own.threads), options=own,
+                     pool=ThreadPoolExecutor(max_workers=1, thread_name_prefix="classify"))
+    return _deps
+
+
+@app.agent(variants_ready)
+async def tagging(stream):
+    d = deps()
+    async for record in stream.events():
+        await run_stage(app, STAGE, VariantsReady, topics.DLQ_TAGGING, record,
+                        process=lambda e: process(e, d), db=d.db)

@@ -1,0 +1,85 @@
+"""What the stage tests share: a worker run as ops run it, and Kafka in and out."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from cassandra.cluster import Session
+
+from connectors import kafka, minio, records
+from connectors.settings import KafkaSettings, MinioSettings
+from schemas.events import Event, ImageUploaded
+from schemas.topics import Topic
+
+LOGS = Path(tempfile.gettempdir()) / "darkroom-test-workers"
+
+
+def start_worker(stage: str) -> subprocess.Popen:
+    """`python -m streams <stage>` on the session's stack; its log goes to a
+    file in LOGS, for `log_tail` to show when a test fails."""
+    LOGS.mkdir(exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=LOGS, prefix=f"{stage}-", suffix=".log", delete=False) as log:
+        process = subprocess.Popen([sys.executable, "-m", "streams", stage], env={**os.environ},
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process.log_path = log.name
+    return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(30)
+
+
+def log_tail(process: subprocess.Popen, chars: int = 3000) -> str:
+    return Path(process.log_path).read_text(errors="replace")[-chars:]
+
+
+def publish(*items: Event | tuple[Topic, bytes, bytes]) -> None:
+    """Events to their own topics, or raw (topic, key, value) records."""
+    producer = kafka.producer(KafkaSettings())
+    for item in items:
+        topic, key, value = item if isinstance(item, tuple) else (item.TOPIC, item.key(), item.value())
+        producer.produce(topic.name, key=key, value=value)
+    assert producer.flush(15) == 0
+
+
+def collect(topic: Topic, keys: str | set[str], count: int = 1, timeout_s: float = 180,
+            match: str | None = None) -> list[bytes]:
+    """Values of `topic` keyed by one of `keys` (and holding `match`), read
+    from the start in a fresh group, until `count` are seen or time is up."""
+    wanted = {keys} if isinstance(keys, str) else keys
+    consumer = kafka.consumer(KafkaSettings(), group=f"test-{uuid.uuid4().hex[:8]}")
+    consumer.subscribe([topic.name])
+    found: list[bytes] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(found) < count and time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if (message and not message.error() and message.key() and message.key().decode() in wanted
+                    and (match is None or match.encode() in message.value())):
+                found.append(message.value())
+    finally:
+        consumer.close()
+    return found
+
+
+def seed_upload(db: Session, data: bytes | None, visibility: str = "public") -> ImageUploaded:
+    """What the API leaves before it publishes: the original stored (unless
+    `data` is None: a lost original), the record written; and its event."""
+    settings, image_id = MinioSettings(), uuid.uuid4().hex
+    digest = hashlib.sha256(data or b"").hexdigest()
+    key = f"originals/test/{digest}-{image_id}"
+    if data is not None:
+        minio.client(settings).put_object(settings.originals_bucket, key, io.BytesIO(data), len(data))
+    facts = dict(owner="test", sha256=digest, original_key=key, mime_type="image/jpeg",
+                 byte_size=len(data or b""), width=1, height=1, visibility=visibility)
+    records.create(db, records.ImageRecord(id=image_id, **facts))
+    return ImageUploaded(image_id=image_id, **facts)

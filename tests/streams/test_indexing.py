@@ -1,0 +1,168 @@
+"""The indexing stage as ops run it (`python -m streams indexing`), on the
+real engines: events published straight to its input topics, in any order
+and twice; the document it builds; readiness; deletes that stay deleted."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from connectors import elasticsearch, records
+from connectors.settings import ElasticsearchSettings
+from schemas import topics
+from schemas.events import (
+    DeadLetter,
+    DetectedTag,
+    Event,
+    ImageDeleted,
+    ImageMetadata,
+    ImageReady,
+    ImageUpdated,
+    ImageUploaded,
+    MetadataExtracted,
+    TagsDetected,
+    Variant,
+    VariantsReady,
+)
+from tests.streams.stages import collect, publish, start_worker, stop
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def es():
+    settings = ElasticsearchSettings()
+    client = elasticsearch.client(settings)
+    yield client, elasticsearch.alias(settings, "images")
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def worker():
+    process = start_worker("indexing")
+    yield process
+    stop(process)
+
+
+def _events(db, title: str = "Foggy bridge") -> list[Event]:
+    """A recorded image and the events every stage would publish about it, oldest first."""
+    image_id = uuid.uuid4().hex
+    records.create(db, records.ImageRecord(
+        id=image_id, owner="ivy", sha256=uuid.uuid4().hex, original_key="k", mime_type="image/jpeg",
+        byte_size=10, width=600, height=400, title=title, tags=["bridge"]))
+    at = [T0 + timedelta(seconds=s) for s in range(5)]
+    return [
+        ImageUploaded(image_id=image_id, occurred_at=at[0], owner="ivy", sha256="s", original_key="k",
+                      mime_type="image/jpeg", byte_size=10, width=600, height=400),
+        VariantsReady(image_id=image_id, occurred_at=at[1], placeholder="PH", dominant_color="#808080",
+                      variants=[Variant(width=320, height=213, format="jpeg", key=f"public/v/{image_id}.jpg",
+                                        byte_size=5)]),
+        MetadataExtracted(image_id=image_id, occurred_at=at[2],
+                          metadata=ImageMetadata(camera_make="Fujifilm", camera_model="X100V", width=600,
+                                                 height=400, taken_at="2023-11-02T08:15:00")),
+        TagsDetected(image_id=image_id, occurred_at=at[3], model="m1",
+                     tags=[DetectedTag(tag="bridge", confidence=0.7),
+                           DetectedTag(tag="fog", confidence=0.6)]),
+        ImageUpdated(image_id=image_id, occurred_at=at[4], owner="ivy", title="Bridge in fog",
+                     tags=["bridge", "fog"], visibility="public"),
+    ]
+
+
+def _doc(es, image_id: str, until, timeout_s: float = 120) -> dict:
+    client, index = es
+    deadline = time.monotonic() + timeout_s
+    doc: dict = {}
+    while time.monotonic() < deadline:
+        doc, _ = elasticsearch.get_versioned(client, index, image_id)
+        if until(doc):
+            break
+        time.sleep(0.2)
+    return doc
+
+
+def _processed_up_to(topic: topics.Topic, image_id: str) -> None:
+    """Returns once the stage has handled what was published before on `topic`
+    for `image_id`: a malformed record behind it (same key, so same partition)
+    reaches the dead-letter topic only after them."""
+    marker = uuid.uuid4().hex
+    publish((topic, image_id.encode(), f"not json {marker}".encode()))
+    [letter] = collect(topics.DLQ_INDEXING, image_id, 1, 120, match=marker)
+    assert DeadLetter.model_validate_json(letter).code == "malformed_event"
+
+
+def _comparable(doc: dict) -> dict:
+    return {k: v for k, v in doc.items() if k not in ("id",)}
+
+
+def test_any_order_and_redelivery_build_the_same_document(db, es, worker):
+    in_order, shuffled = _events(db), _events(db)
+    publish(*in_order)
+    # The other image: newest first, every event twice, an older edit redelivered last.
+    older_edit = shuffled[4].model_copy(update={"occurred_at": T0, "title": "Old"})
+    publish(*reversed(shuffled), *shuffled, older_edit)
+    every = {"uploaded", "user", "variants", "metadata", "tags"}
+    first = _doc(es, in_order[0].image_id, lambda d: every <= set(d.get("at", {})))
+    second = _doc(es, shuffled[0].image_id, lambda d: every <= set(d.get("at", {})))
+    _processed_up_to(topics.IMAGE_UPDATED, shuffled[0].image_id)
+    second = _doc(es, shuffled[0].image_id, lambda d: True)
+
+    assert first["title"] == "Bridge in fog" and first["camera"] == "Fujifilm X100V"
+    assert first["all_tags"] == ["bridge", "fog"] and first["taken_at"] == "2023-11-02T08:15:00"
+    expected = {**_comparable(first), "variants": [{**first["variants"][0],
+                                                    "key": f"public/v/{shuffled[0].image_id}.jpg"}]}
+    assert _comparable(second) == expected
+
+
+def test_ready_exactly_when_variants_metadata_and_tags_are_in(db, es, worker):
+    uploaded, variants, metadata, tags, _ = _events(db)
+    image_id = uploaded.image_id
+    publish(uploaded, variants, metadata)
+    _doc(es, image_id, lambda d: "metadata" in d.get("at", {}) and "variants" in d.get("at", {}))
+    _processed_up_to(topics.IMAGE_METADATA_EXTRACTED, image_id)
+    assert records.get(db, image_id).status == records.PROCESSING
+    assert collect(topics.IMAGE_READY, image_id, 1, 5) == []  # two of three sections: not yet
+
+    publish(tags)
+    [ready] = collect(topics.IMAGE_READY, image_id, 1, 120)
+    assert ImageReady.parse(ready).owner == "ivy"
+    deadline = time.monotonic() + 30
+    while records.get(db, image_id).status != records.READY and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert records.get(db, image_id).status == records.READY
+
+    publish(tags, variants)  # redelivered: the image is ready already, nothing more to announce
+    _processed_up_to(topics.IMAGE_VARIANTS_READY, image_id)
+    assert len(collect(topics.IMAGE_READY, image_id, 2, 5)) == 1
+
+
+def test_a_crash_between_publishing_and_marking_ready_republishes(db, es, worker):
+    """The document is complete but the record still says processing (the
+    worker died after publishing ImageReady): a redelivery announces it again."""
+    events = _events(db)
+    image_id = events[0].image_id
+    publish(*events)
+    [_] = collect(topics.IMAGE_READY, image_id, 1, 120)
+    db.execute("UPDATE images SET status = 'processing' WHERE id = %s", (image_id,))
+    publish(events[3])
+    assert len(collect(topics.IMAGE_READY, image_id, 2, 120)) == 2
+
+
+def test_a_deleted_image_stays_deleted(db, es, worker):
+    events = _events(db)
+    image_id = events[0].image_id
+    publish(*events)
+    _doc(es, image_id, lambda d: "user" in d.get("at", {}))
+    publish(ImageDeleted(image_id=image_id, owner="ivy", occurred_at=T0 + timedelta(minutes=1)))
+    tombstone = _doc(es, image_id, lambda d: "deleted" in d.get("at", {}))
+    assert set(tombstone) == {"id", "owner", "at"}
+
+    publish(events[0], events[4])  # older events, redelivered after the delete
+    _processed_up_to(topics.IMAGE_UPDATED, image_id)
+    _processed_up_to(topics.IMAGE_UPLOADED, image_id)
+    assert _doc(es, image_id, lambda d: True) == tombstone
+    assert worker.poll() is None
