@@ -69,7 +69,8 @@ def wait_ready(settings: KafkaSettings, timeout_s: float = 60) -> None:
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
-            probe = consumer(settings, group="darkroom-readiness")
+            # Quiet: while the broker starts, every refused connection is an info line.
+            probe = consumer(settings, group="darkroom-readiness", **{"log_level": 3})
             try:
                 metadata = probe.list_topics(timeout=5)
                 partitions = [TopicPartition(t, p) for t, m in metadata.topics.items()

@@ -3,6 +3,9 @@ is its own consumer group and scales on its own."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import faust
 
 from connectors.settings import KafkaSettings
@@ -14,6 +17,9 @@ def make_app(stage: str, settings: KafkaSettings | None = None) -> faust.App:
         f"darkroom-{stage}",  # the consumer group id
         broker=f"kafka://{settings.bootstrap}",
         web_enabled=False,  # no HTTP port per worker; health comes from consumer lag
+        # The stages keep no tables, but faust still makes this folder (one level,
+        # no parents): not in the working directory, which the image's user cannot write.
+        datadir=Path(tempfile.gettempdir()) / f"darkroom-faust-{stage}",
         # Fast rebalances: ops add and remove workers while a stage runs.
         broker_session_timeout=10,
         broker_heartbeat_interval=1,

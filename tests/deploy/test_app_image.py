@@ -1,11 +1,14 @@
-"""The darkroom image, as deploy/k8s runs it, answers its health checks
-inside the stack's network."""
+"""The darkroom image, as deploy/k8s runs it, inside the stack's network:
+the API answers its health checks, and each stage's worker joins its group."""
 
 import time
 
 import httpx
 import pytest
 from devstack import engines
+
+from connectors import kafka
+from connectors.settings import KafkaSettings
 
 pytestmark = pytest.mark.integration
 
@@ -37,3 +40,27 @@ def test_api_container_is_healthy_and_reaches_the_engines(stack, docker_client):
             break
         time.sleep(0.5)
     assert container.attrs["State"]["Health"]["Status"] == "healthy"
+
+
+def test_every_stage_runs_from_the_image_and_joins_its_own_group(stack, docker_client):
+    workers = tuple(s for s in engines.SERVICES if s.command[0] == "worker")
+    groups = {f"darkroom-{s.command[1]}" for s in workers}
+    stack.start_services(docker_client, stack.addresses, workers)
+    try:
+        admin = kafka.admin(KafkaSettings())
+        deadline = time.monotonic() + 240
+        while True:
+            described = {g: f.result() for g, f in admin.describe_consumer_groups(list(groups)).items()}
+            members = {g: len(d.members) for g, d in described.items()}
+            if all(members.values()) or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        logs = {s.name: docker_client.containers.get(f"{stack.prefix}-{s.name}").logs(tail=20).decode()
+                for s in workers if not members[f"darkroom-{s.command[1]}"]}
+        assert members == dict.fromkeys(groups, 1), logs
+        for service in workers:  # no health check that can only fail (the image's asks the API)
+            state = docker_client.containers.get(f"{stack.prefix}-{service.name}").attrs["State"]
+            assert state["Running"] and "Health" not in state
+    finally:  # the stage tests run their own workers in these groups
+        for service in workers:
+            docker_client.containers.get(f"{stack.prefix}-{service.name}").remove(force=True)

@@ -104,15 +104,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     reaches_deploy = not paths or any(p in (TESTS, *TESTS.parents) or p.is_relative_to(TESTS / "deploy")
                                       for p in paths)
     images.build_all(client, images.ALL if reaches_deploy else images.ENGINES)
-    env = {
-        **os.environ,
-        "TESTCONTAINERS_RYUK_DISABLED": "true",  # its image cannot be had here
-        # This machine has /.dockerenv: without these, testcontainers hands out
-        # the bridge gateway's address instead of localhost.
-        "TESTCONTAINERS_CONNECTION_MODE": "docker_host",
-        "TC_HOST": "localhost",
-    }
-    result = subprocess.run([sys.executable, "-m", "pytest", *args.pytest_args], cwd=ROOT, env=env)
+    # The environment carries DOCKER_HOST and the testcontainers settings (devstack/__init__.py).
+    result = subprocess.run([sys.executable, "-m", "pytest", *args.pytest_args], cwd=ROOT)
     if result.returncode == 5:
         print("darkroom test: no test ran; that is a failure", file=sys.stderr)
         return 1

@@ -60,6 +60,7 @@ def smoke(env: dict[str, str]) -> None:
                                  "VALUES (?, 'demo', 'ready', toTimestamp(now())) IF NOT EXISTS")
         applied = _timed("Cassandra: recorded the image (LWT)", lambda: session.execute(insert, (run,)).one())
         print(f"    -> applied: {applied.applied}")
+        session.execute("DELETE FROM images WHERE id = %s", (run,))  # leave no trace in listings
     finally:
         session.cluster.shutdown()
 
@@ -72,6 +73,7 @@ def smoke(env: dict[str, str]) -> None:
         index=index, query={"bool": {"must": {"match": {"title": "cafe"}},
                                      "filter": {"term": {"id": run}}}}))
     print(f"    -> {hits['hits']['total']['value']} hit(s)")
+    es.delete(index=index, id=run, refresh="wait_for")
 
     bus = settings_from_env(KafkaSettings, env)
     listed = _timed("Kafka: listed Darkroom's topics", lambda: kafka.admin(bus).list_topics(timeout=10))

@@ -173,7 +173,10 @@ class Stack:
                 .with_name(name)
                 .with_command(list(service.command))
                 .with_network(SimpleNamespace(name=self.network))
-                .with_kwargs(labels={STACK_LABEL: self.prefix}, restart_policy={"Name": "unless-stopped"})
+                .with_kwargs(labels={STACK_LABEL: self.prefix}, restart_policy={"Name": "unless-stopped"},
+                             # The image's health check asks the API; a worker serves no HTTP
+                             # (its health is its consumer group's lag), so it has none.
+                             **({} if service.port else {"healthcheck": {"test": ["NONE"]}}))
             )
             for key, value in env.items():
                 container.with_env(key, value)
