@@ -97,7 +97,8 @@ def main_job(api: str, api_key: str, timeout_s: float = 300) -> bool:
                 print(f"  [{number}/{len(samples)}] {name}: refused: {body}")
                 continue
             started[body["id"]] = (name, time.monotonic())
-            print(f"  [{number}/{len(samples)}] {name} ({len(data) // 1024} KB) -> {body['id']}")
+            again = " (already uploaded: the same bytes)" if body.get("duplicate") else ""
+            print(f"  [{number}/{len(samples)}] {name} ({len(data) // 1024} KB) -> {body['id']}{again}")
         done: dict[str, dict] = {}
         deadline = time.monotonic() + timeout_s
         while len(done) < len(started) and time.monotonic() < deadline:
