@@ -1,6 +1,8 @@
 """Upload to processed latency through the running stack: photos posted to
 the API at a steady rate, each timed until its event arrives (by default
-`image.variants.ready`; `--until ready` waits for `image.ready`, every stage).
+`image.variants.ready`; `--until ready` waits for `image.ready`, every stage;
+`--until searchable` goes on until GET /v1/search finds the image by a word
+of its title, Elasticsearch's refresh included).
 
     eval "$(./darkroom env)"; .venv/bin/python bench/pipeline.py [--rates 0.5,1,2] [--seconds 180]
 
@@ -26,7 +28,8 @@ from connectors import kafka
 from connectors.settings import KafkaSettings
 from schemas import topics
 
-UNTIL = {"variants": topics.IMAGE_VARIANTS_READY, "ready": topics.IMAGE_READY}
+UNTIL = {"variants": topics.IMAGE_VARIANTS_READY, "ready": topics.IMAGE_READY,
+         "searchable": topics.IMAGE_READY}  # then polled through the search API
 
 
 def photo(seed: int, width: int, height: int) -> bytes:
@@ -67,8 +70,31 @@ class Arrivals:
         self._consumer.close()
 
 
-def run_rate(http: httpx.Client, arrivals: Arrivals, rate: float, seconds: float, size: tuple[int, int],
-             drain_s: float) -> None:
+class Searchable:
+    """Notes when the search API first finds each image that is ready: polls
+    the few that are ready but not yet found (by the unique word of their title)."""
+
+    def __init__(self, ready: Arrivals, http: httpx.Client) -> None:
+        self.seen: dict[str, float] = {}
+        self.words: dict[str, str] = {}  # image id -> its title's unique word
+        self._ready, self._http, self._stop = ready, http, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            for image_id in [i for i in self._ready.seen if i in self.words and i not in self.seen]:
+                found = self._http.get("/v1/search", params={"q": self.words[image_id], "limit": 5})
+                if found.is_success and any(item["id"] == image_id for item in found.json()["items"]):
+                    self.seen[image_id] = time.monotonic()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_rate(http: httpx.Client, arrivals: Arrivals | Searchable, rate: float, seconds: float,
+             size: tuple[int, int], drain_s: float) -> None:
     posted: dict[str, float] = {}
     interval, start = 1 / rate, time.monotonic()
     n = 0
@@ -78,9 +104,13 @@ def run_rate(http: httpx.Client, arrivals: Arrivals, rate: float, seconds: float
             time.sleep(due - now)
         data = photo(os.getpid() * 100_000 + int(rate * 1000) * 1000 + n, *size)
         sent = time.monotonic()
-        response = http.post("/v1/images", files={"file": (f"bench-{n}.jpg", data)})
+        word = f"bench{uuid.uuid4().hex[:12]}"
+        response = http.post("/v1/images", files={"file": (f"bench-{n}.jpg", data)},
+                             data={"title": f"Pipeline {word}"})
         response.raise_for_status()
         posted[response.json()["id"]] = sent
+        if isinstance(arrivals, Searchable):
+            arrivals.words[response.json()["id"]] = word
         n += 1
     ended = time.monotonic()
     while time.monotonic() < ended + drain_s and not posted.keys() <= arrivals.seen.keys():
@@ -109,15 +139,20 @@ def main() -> None:
     key = os.environ["DARKROOM_API_DEV_API_KEY"]
     size = tuple(int(v) for v in args.size.split("x"))
     sample = len(photo(0, *size)) // 1024
-    print(f"upload -> {UNTIL[args.until].name}: {size[0]}x{size[1]} JPEGs (~{sample} KB), "
+    print(f"upload -> {args.until} ({UNTIL[args.until].name}): {size[0]}x{size[1]} JPEGs (~{sample} KB), "
           f"{args.seconds:.0f} s per rate, API {api}")
     arrivals = Arrivals(UNTIL[args.until].name)
-    try:
-        with httpx.Client(base_url=api, headers={"Authorization": f"Bearer {key}"}, timeout=60) as http:
+    headers = {"Authorization": f"Bearer {key}"}
+    with (httpx.Client(base_url=api, headers=headers, timeout=60) as http,
+          httpx.Client(base_url=api, headers=headers, timeout=60) as searching):
+        finish = Searchable(arrivals, searching) if args.until == "searchable" else arrivals
+        try:
             for rate in (float(r) for r in args.rates.split(",")):
-                run_rate(http, arrivals, rate, args.seconds, size, args.drain)
-    finally:
-        arrivals.close()
+                run_rate(http, finish, rate, args.seconds, size, args.drain)
+        finally:
+            if finish is not arrivals:
+                finish.close()
+            arrivals.close()
 
 
 if __name__ == "__main__":

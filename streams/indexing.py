@@ -39,16 +39,13 @@ from schemas.events import (
     VariantsReady,
 )
 from streams import documents
-from streams.app import make_app
 from streams.errors import Poison
-from streams.runner import run_stage
+from streams.runner import stage_app
 
 STAGE = "indexing"
 log = logging.getLogger(__name__)
 
-# Input topic -> the event it carries.
-INPUTS: dict[str, type[Event]] = {t.TOPIC.name: t for t in (
-    ImageUploaded, VariantsReady, MetadataExtracted, TagsDetected, ImageUpdated, ImageDeleted)}
+INPUTS = (ImageUploaded, VariantsReady, MetadataExtracted, TagsDetected, ImageUpdated, ImageDeleted)
 CONFLICT_RETRIES = 10  # concurrent writers of one image are few; more means something is wrong
 
 
@@ -115,30 +112,16 @@ async def process(event: Event, deps: Deps) -> None:
     return None
 
 
-app = make_app(STAGE)
-inputs = app.topic(*INPUTS, key_type=bytes, value_type=bytes)
-_deps: Deps | None = None
-
-
 async def _publish_now(event: Event) -> None:
     # force: not attached to the record being processed (faust would send it only at the ack).
     sent = await app.topic(event.TOPIC.name).send(key=event.key(), value=event.value(), force=True)
     await sent
 
 
-def deps() -> Deps:
-    """Made on first use inside the worker, not at import."""
-    global _deps
-    if _deps is None:
-        es, db = ElasticsearchSettings(), CassandraSettings()
-        _deps = Deps(es=elasticsearch.client(es), index=elasticsearch.alias(es, "images"),
-                     db=cassandra.connect(db, db.keyspace), publish=_publish_now)
-    return _deps
+def make_deps() -> Deps:
+    es, db = ElasticsearchSettings(), CassandraSettings()
+    return Deps(es=elasticsearch.client(es), index=elasticsearch.alias(es, "images"),
+                db=cassandra.connect(db, db.keyspace), publish=_publish_now)
 
 
-@app.agent(inputs)
-async def indexing(stream):
-    d = deps()
-    async for record in stream.events():
-        await run_stage(app, STAGE, INPUTS[record.message.topic], topics.DLQ_INDEXING, record,
-                        process=lambda e: process(e, d), db=d.db)
+app = stage_app(STAGE, INPUTS, topics.DLQ_INDEXING, make_deps, process)

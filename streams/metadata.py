@@ -31,8 +31,7 @@ from connectors.settings import CassandraSettings, MinioSettings
 from schemas import topics
 from schemas.events import ImageUploaded, MetadataExtracted
 from streams import extract, originals
-from streams.app import make_app
-from streams.runner import run_stage
+from streams.runner import stage_app
 
 STAGE = "metadata"
 
@@ -75,24 +74,10 @@ async def process(event: ImageUploaded, deps: Deps) -> MetadataExtracted | None:
 
 
 
-app = make_app(STAGE)
-uploaded = app.topic(topics.IMAGE_UPLOADED.name, key_type=bytes, value_type=bytes)
-_deps: Deps | None = None
+def make_deps() -> Deps:
+    settings, db = MinioSettings(), CassandraSettings()
+    return Deps(store=minio.client(settings), settings=settings, db=cassandra.connect(db, db.keyspace),
+                limits=MetadataSettings().limits())
 
 
-def deps() -> Deps:
-    """Made on first use inside the worker, not at import."""
-    global _deps
-    if _deps is None:
-        settings, db = MinioSettings(), CassandraSettings()
-        _deps = Deps(store=minio.client(settings), settings=settings,
-                     db=cassandra.connect(db, db.keyspace), limits=MetadataSettings().limits())
-    return _deps
-
-
-@app.agent(uploaded)
-async def metadata(stream):
-    d = deps()
-    async for record in stream.events():
-        await run_stage(app, STAGE, ImageUploaded, topics.DLQ_METADATA, record,
-                        process=lambda e: process(e, d), db=d.db)
+app = stage_app(STAGE, [ImageUploaded], topics.DLQ_METADATA, make_deps, process)

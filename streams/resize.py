@@ -27,9 +27,8 @@ from connectors.settings import CassandraSettings, MinioSettings
 from schemas import topics
 from schemas.events import ImageUploaded, Variant, VariantsReady
 from streams import imaging, originals
-from streams.app import make_app
 from streams.errors import Poison
-from streams.runner import run_stage
+from streams.runner import stage_app
 
 STAGE = "resize"
 
@@ -80,25 +79,11 @@ async def process(event: ImageUploaded, deps: Deps) -> VariantsReady | None:
 
 
 
-app = make_app(STAGE)
-uploaded = app.topic(topics.IMAGE_UPLOADED.name, key_type=bytes, value_type=bytes)
-_deps: Deps | None = None
+def make_deps() -> Deps:
+    settings, db, own = MinioSettings(), CassandraSettings(), ResizeSettings()
+    return Deps(store=minio.client(settings), settings=settings, db=cassandra.connect(db, db.keyspace),
+                pool=imaging.new_pool(own.workers or None),
+                options=imaging.LadderOptions(avif=own.avif, jpeg_progressive=own.jpeg_progressive))
 
 
-def deps() -> Deps:
-    """Made on first use inside the worker, not at import."""
-    global _deps
-    if _deps is None:
-        settings, db, own = MinioSettings(), CassandraSettings(), ResizeSettings()
-        _deps = Deps(store=minio.client(settings), settings=settings,
-                     db=cassandra.connect(db, db.keyspace), pool=imaging.new_pool(own.workers or None),
-                     options=imaging.LadderOptions(avif=own.avif, jpeg_progressive=own.jpeg_progressive))
-    return _deps
-
-
-@app.agent(uploaded)
-async def resize(stream):
-    d = deps()
-    async for record in stream.events():
-        await run_stage(app, STAGE, ImageUploaded, topics.DLQ_RESIZE, record,
-                        process=lambda e: process(e, d), db=d.db)
+app = stage_app(STAGE, [ImageUploaded], topics.DLQ_RESIZE, make_deps, process)

@@ -1,14 +1,15 @@
-"""What every stage's agent does around `process`: parse, retry transient
-faults with backoff, dead-letter poison (the image is then `failed`: no
-stage can finish it), and never stop the worker."""
+"""What every stage shares: its faust app with one agent over its input
+topics, and what that agent does around the stage's `process`: parse, retry
+transient faults with backoff, dead-letter poison (the image is then
+`failed`: no stage can finish it), and never stop the worker."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 import faust
 from cassandra.cluster import Session
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 from connectors import records
 from schemas.events import DeadLetter, Event, ImageFailed
 from schemas.topics import IMAGE_FAILED, Topic
+from streams.app import make_app
 from streams.errors import Poison
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,32 @@ log = logging.getLogger(__name__)
 # Backoff for transient faults: 0.5 s doubling to 30 s, for as long as it takes.
 FIRST_DELAY_S, MAX_DELAY_S = 0.5, 30.0
 _EVENT_IDS = uuid.UUID("6f1d2b8e-4c3a-4e59-9a57-0d8c1e2f7b41")
+
+
+class StageDeps(Protocol):
+    db: Session  # poison marks the image failed in Cassandra
+
+
+D = TypeVar("D", bound=StageDeps)
+
+
+def stage_app(stage: str, inputs: Sequence[type[Event]], dead_letters: Topic, make_deps: Callable[[], D],
+              process: Callable[[Any, D], Awaitable[Event | None]]) -> faust.App:
+    """The faust app of one stage (its own consumer group): one agent reads
+    every input topic and hands each record, parsed as its topic's event, to
+    `process` through run_stage. The deps are made when the agent starts in
+    the worker, not at import, so tests and tools can import a stage freely."""
+    app = make_app(stage)
+    event_types = {event_type.TOPIC.name: event_type for event_type in inputs}
+
+    async def agent(stream: faust.StreamT) -> None:
+        deps = make_deps()
+        async for record in stream.events():
+            await run_stage(app, stage, event_types[record.message.topic], dead_letters, record,
+                            process=lambda event: process(event, deps), db=deps.db)
+
+    app.agent(app.topic(*event_types, key_type=bytes, value_type=bytes), name=f"darkroom.{stage}")(agent)
+    return app
 
 
 def derived_id(stage: str, what: str, source: Event) -> str:

@@ -28,11 +28,10 @@ from connectors import cassandra, minio
 from connectors.settings import CassandraSettings, MinioSettings
 from schemas import topics
 from schemas.events import DetectedTag, TagsDetected, Variant, VariantsReady
-from streams.app import make_app
 from streams.classify import MODEL_NAME, Classifier, TaggingSettings, UndecodableVariant
 from streams.classify.model import INPUT_SIZE
 from streams.errors import Poison
-from streams.runner import run_stage
+from streams.runner import stage_app
 
 STAGE = "tagging"
 log = logging.getLogger(__name__)
@@ -85,25 +84,12 @@ async def process(event: VariantsReady, deps: Deps) -> TagsDetected | None:
     )
 
 
-app = make_app(STAGE)
-variants_ready = app.topic(topics.IMAGE_VARIANTS_READY.name, key_type=bytes, value_type=bytes)
-_deps: Deps | None = None
+def make_deps() -> Deps:
+    """Loads the model: a moment, so in the worker, not at import."""
+    settings, own, db = MinioSettings(), TaggingSettings(), CassandraSettings()
+    return Deps(store=minio.client(settings), settings=settings, db=cassandra.connect(db, db.keyspace),
+                classifier=Classifier(own.model_path, own.threads), options=own,
+                pool=ThreadPoolExecutor(max_workers=1, thread_name_prefix="classify"))
 
 
-def deps() -> Deps:
-    """Made on first use inside the worker, not at import (loading the model takes a moment)."""
-    global _deps
-    if _deps is None:
-        settings, own, db = MinioSettings(), TaggingSettings(), CassandraSettings()
-        _deps = Deps(store=minio.client(settings), settings=settings, db=cassandra.connect(db, db.keyspace),
-                     classifier=Classifier(own.model_path, own.threads), options=own,
-                     pool=ThreadPoolExecutor(max_workers=1, thread_name_prefix="classify"))
-    return _deps
-
-
-@app.agent(variants_ready)
-async def tagging(stream):
-    d = deps()
-    async for record in stream.events():
-        await run_stage(app, STAGE, VariantsReady, topics.DLQ_TAGGING, record,
-                        process=lambda e: process(e, d), db=d.db)
+app = stage_app(STAGE, [VariantsReady], topics.DLQ_TAGGING, make_deps, process)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -108,9 +108,11 @@ def upload(client: TestClient, user: str, data: bytes, filename: str = "photo.jp
                        files={"file": (filename, data, content_type)}, data=fields)
 
 
-def events_for(topic: str, image_id: str, count: int = 1, timeout_s: float = 20,
+def events_for(topic: str, image_ids: str | Collection[str], count: int = 1, timeout_s: float = 20,
                match: Callable[[bytes], bool] | None = None) -> list[bytes]:
-    """Values keyed `image_id` on `topic`, read from the start in a fresh group."""
+    """Values of `topic` keyed by one of `image_ids` (and passing `match`),
+    read from the start in a fresh group, until `count` are seen or time is up."""
+    wanted = {image_ids.encode()} if isinstance(image_ids, str) else {i.encode() for i in image_ids}
     consumer = kafka.consumer(KafkaSettings(), group=f"test-{uuid.uuid4().hex[:8]}")
     consumer.subscribe([topic])
     found: list[bytes] = []
@@ -120,7 +122,7 @@ def events_for(topic: str, image_id: str, count: int = 1, timeout_s: float = 20,
             message = consumer.poll(0.5)
             if message is None or message.error():
                 continue
-            if message.key() == image_id.encode() and (match is None or match(message.value())):
+            if message.key() in wanted and (match is None or match(message.value())):
                 found.append(message.value())
     finally:
         consumer.close()

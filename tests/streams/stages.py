@@ -1,4 +1,5 @@
-"""What the stage tests share: a worker run as ops run it, and Kafka in and out."""
+"""What the stage tests share: a worker run as ops run it, records in, and
+what the API would have left (reading the output is conftest's events_for)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from schemas.events import Event, ImageUploaded
 from schemas.topics import Topic
 
 LOGS = Path(tempfile.gettempdir()) / "darkroom-test-workers"
+DEADLINE_S = 180  # for a stage's output on a loaded 2-core machine
 
 
 def start_worker(stage: str) -> subprocess.Popen:
@@ -49,26 +50,6 @@ def publish(*items: Event | tuple[Topic, bytes, bytes]) -> None:
         topic, key, value = item if isinstance(item, tuple) else (item.TOPIC, item.key(), item.value())
         producer.produce(topic.name, key=key, value=value)
     assert producer.flush(15) == 0
-
-
-def collect(topic: Topic, keys: str | set[str], count: int = 1, timeout_s: float = 180,
-            match: str | None = None) -> list[bytes]:
-    """Values of `topic` keyed by one of `keys` (and holding `match`), read
-    from the start in a fresh group, until `count` are seen or time is up."""
-    wanted = {keys} if isinstance(keys, str) else keys
-    consumer = kafka.consumer(KafkaSettings(), group=f"test-{uuid.uuid4().hex[:8]}")
-    consumer.subscribe([topic.name])
-    found: list[bytes] = []
-    deadline = time.monotonic() + timeout_s
-    try:
-        while len(found) < count and time.monotonic() < deadline:
-            message = consumer.poll(0.5)
-            if (message and not message.error() and message.key() and message.key().decode() in wanted
-                    and (match is None or match.encode() in message.value())):
-                found.append(message.value())
-    finally:
-        consumer.close()
-    return found
 
 
 def seed_upload(db: Session, data: bytes | None, visibility: str = "public") -> ImageUploaded:

@@ -27,7 +27,8 @@ from schemas.events import (
     Variant,
     VariantsReady,
 )
-from tests.streams.stages import collect, publish, start_worker, stop
+from tests.ingest_api.conftest import events_for
+from tests.streams.stages import publish, start_worker, stop
 
 pytestmark = pytest.mark.integration
 
@@ -91,7 +92,8 @@ def _processed_up_to(topic: topics.Topic, image_id: str) -> None:
     reaches the dead-letter topic only after them."""
     marker = uuid.uuid4().hex
     publish((topic, image_id.encode(), f"not json {marker}".encode()))
-    [letter] = collect(topics.DLQ_INDEXING, image_id, 1, 120, match=marker)
+    [letter] = events_for(topics.DLQ_INDEXING.name, image_id, 1, 120,
+                          match=lambda value: marker.encode() in value)
     assert DeadLetter.model_validate_json(letter).code == "malformed_event"
 
 
@@ -125,10 +127,10 @@ def test_ready_exactly_when_variants_metadata_and_tags_are_in(db, es, worker):
     _doc(es, image_id, lambda d: "metadata" in d.get("at", {}) and "variants" in d.get("at", {}))
     _processed_up_to(topics.IMAGE_METADATA_EXTRACTED, image_id)
     assert records.get(db, image_id).status == records.PROCESSING
-    assert collect(topics.IMAGE_READY, image_id, 1, 5) == []  # two of three sections: not yet
+    assert events_for(topics.IMAGE_READY.name, image_id, 1, 5) == []  # two of three sections: not yet
 
     publish(tags)
-    [ready] = collect(topics.IMAGE_READY, image_id, 1, 120)
+    [ready] = events_for(topics.IMAGE_READY.name, image_id, 1, 120)
     assert ImageReady.parse(ready).owner == "ivy"
     deadline = time.monotonic() + 30
     while records.get(db, image_id).status != records.READY and time.monotonic() < deadline:
@@ -137,7 +139,7 @@ def test_ready_exactly_when_variants_metadata_and_tags_are_in(db, es, worker):
 
     publish(tags, variants)  # redelivered: the image is ready already, nothing more to announce
     _processed_up_to(topics.IMAGE_VARIANTS_READY, image_id)
-    assert len(collect(topics.IMAGE_READY, image_id, 2, 5)) == 1
+    assert len(events_for(topics.IMAGE_READY.name, image_id, 2, 5)) == 1
 
 
 def test_a_crash_between_publishing_and_marking_ready_republishes(db, es, worker):
@@ -146,10 +148,10 @@ def test_a_crash_between_publishing_and_marking_ready_republishes(db, es, worker
     events = _events(db)
     image_id = events[0].image_id
     publish(*events)
-    [_] = collect(topics.IMAGE_READY, image_id, 1, 120)
+    [_] = events_for(topics.IMAGE_READY.name, image_id, 1, 120)
     db.execute("UPDATE images SET status = 'processing' WHERE id = %s", (image_id,))
     publish(events[3])
-    assert len(collect(topics.IMAGE_READY, image_id, 2, 120)) == 2
+    assert len(events_for(topics.IMAGE_READY.name, image_id, 2, 120)) == 2
 
 
 def test_a_deleted_image_stays_deleted(db, es, worker):

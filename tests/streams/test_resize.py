@@ -14,7 +14,8 @@ from connectors import minio, records
 from connectors.settings import MinioSettings, NginxSettings
 from schemas import topics
 from schemas.events import DeadLetter, ImageFailed, VariantsReady
-from tests.streams.stages import collect, log_tail, publish, seed_upload, start_worker, stop
+from tests.ingest_api.conftest import events_for
+from tests.streams.stages import DEADLINE_S, log_tail, publish, seed_upload, start_worker, stop
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +40,7 @@ def worker():
 def test_variants_are_made_oriented_stripped_and_served_through_the_cache(db, worker):
     event = seed_upload(db, _jpeg(1600, 1200, orientation=6))  # stored sideways: upright it is 1200x1600
     publish(event)
-    [value] = collect(topics.IMAGE_VARIANTS_READY, {event.image_id}, 1)
+    [value] = events_for(topics.IMAGE_VARIANTS_READY.name, event.image_id, 1, DEADLINE_S)
     ready = VariantsReady.parse(value)
 
     sizes = sorted({(v.width, v.height) for v in ready.variants})
@@ -68,7 +69,7 @@ def test_variants_are_made_oriented_stripped_and_served_through_the_cache(db, wo
 def test_redelivered_event_writes_nothing_new(db, worker):
     event = seed_upload(db, _jpeg(700, 500))
     publish(event)
-    [first] = collect(topics.IMAGE_VARIANTS_READY, {event.image_id}, 1)
+    [first] = events_for(topics.IMAGE_VARIANTS_READY.name, event.image_id, 1, DEADLINE_S)
     settings = MinioSettings()
     store = minio.client(settings)
     prefix = f"public/v/{event.image_id}/"
@@ -76,7 +77,7 @@ def test_redelivered_event_writes_nothing_new(db, worker):
               for o in store.list_objects(settings.variants_bucket, prefix=prefix, recursive=True)}
 
     publish(event)  # the same event again, as after a lost commit
-    values = collect(topics.IMAGE_VARIANTS_READY, {event.image_id}, 2)
+    values = events_for(topics.IMAGE_VARIANTS_READY.name, event.image_id, 2, DEADLINE_S)
     assert len(values) == 2
     assert VariantsReady.parse(values[1]).variants == VariantsReady.parse(first).variants
     after = {(o.object_name, o.etag, o.last_modified)
@@ -90,17 +91,17 @@ def test_poison_goes_to_dead_letters_and_the_worker_keeps_going(db, worker):
     good = seed_upload(db, _jpeg(640, 480))
     publish(bad, good)
 
-    [letter] = collect(topics.DLQ_RESIZE, {bad.image_id}, 1)
+    [letter] = events_for(topics.DLQ_RESIZE.name, bad.image_id, 1, DEADLINE_S)
     letter = DeadLetter.model_validate_json(letter)
     assert letter.stage == "resize" and letter.code == "truncated"
     assert letter.source_topic == topics.IMAGE_UPLOADED.name and letter.offset >= 0
-    [failed] = collect(topics.IMAGE_FAILED, {bad.image_id}, 1)
+    [failed] = events_for(topics.IMAGE_FAILED.name, bad.image_id, 1, DEADLINE_S)
     assert ImageFailed.parse(failed).code == "truncated"
     record = records.get(db, bad.image_id)
     assert (record.status, record.failure_code) == (records.FAILED, "truncated")
     assert record.reason
 
-    assert collect(topics.IMAGE_VARIANTS_READY, {good.image_id}, 1)
+    assert events_for(topics.IMAGE_VARIANTS_READY.name, good.image_id, 1, DEADLINE_S)
     assert worker.poll() is None, "the worker must still be running"
 
 
@@ -113,7 +114,7 @@ def test_a_worker_killed_mid_batch_loses_no_image(db, worker):
     victim = start_worker("resize")
     publish(*events)
     ids = {e.image_id for e in events}
-    assert collect(topics.IMAGE_VARIANTS_READY, ids, 1), log_tail(victim)
+    assert events_for(topics.IMAGE_VARIANTS_READY.name, ids, 1, DEADLINE_S), log_tail(victim)
     victim.kill()  # SIGKILL: no clean shutdown, no final commit
     victim.wait(30)
     survivor = start_worker("resize")

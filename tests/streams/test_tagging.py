@@ -14,7 +14,8 @@ from connectors import minio
 from connectors.settings import MinioSettings
 from schemas import topics
 from schemas.events import DeadLetter, ImageFailed, TagsDetected, Variant, VariantsReady
-from tests.streams.stages import collect, log_tail, publish, start_worker, stop
+from tests.ingest_api.conftest import events_for
+from tests.streams.stages import DEADLINE_S, log_tail, publish, start_worker, stop
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +53,7 @@ def test_a_cat_is_tagged_from_its_variant_and_a_redelivery_says_the_same(worker)
     noise.save(small, "JPEG")
     event = _seed((150, 113, small.getvalue()), (320, 240, _jpeg(samples.chelsea(), (320, 240))))
     publish(event)
-    values = collect(topics.IMAGE_TAGS_DETECTED, {event.image_id}, 1)
+    values = events_for(topics.IMAGE_TAGS_DETECTED.name, event.image_id, 1, DEADLINE_S)
     assert values, log_tail(worker)
     detected = TagsDetected.parse(values[0])
     assert detected.model == "efficientnet-lite0"
@@ -61,7 +62,7 @@ def test_a_cat_is_tagged_from_its_variant_and_a_redelivery_says_the_same(worker)
     assert detected.labels and detected.labels[0].tag in {"tabby", "tiger cat", "Egyptian cat"}
 
     publish(event)  # the same event again, as after a lost commit
-    values = collect(topics.IMAGE_TAGS_DETECTED, {event.image_id}, 2)
+    values = events_for(topics.IMAGE_TAGS_DETECTED.name, event.image_id, 2, DEADLINE_S)
     assert len(values) == 2
     again = TagsDetected.parse(values[1])
     assert (again.event_id, again.tags, again.labels) == (detected.event_id, detected.tags, detected.labels)
@@ -72,14 +73,14 @@ def test_an_unreadable_variant_is_dead_lettered_and_the_worker_keeps_going(worke
     good = _seed((320, 240, _jpeg(samples.coffee(), (320, 240))))
     publish(bad, good)
 
-    letters = collect(topics.DLQ_TAGGING, {bad.image_id}, 1)
+    letters = events_for(topics.DLQ_TAGGING.name, bad.image_id, 1, DEADLINE_S)
     assert letters, log_tail(worker)
     letter = DeadLetter.model_validate_json(letters[0])
     assert (letter.stage, letter.code) == ("tagging", "undecodable_variant")
     assert letter.source_topic == topics.IMAGE_VARIANTS_READY.name and letter.offset >= 0
-    [failed] = collect(topics.IMAGE_FAILED, {bad.image_id}, 1)
+    [failed] = events_for(topics.IMAGE_FAILED.name, bad.image_id, 1, DEADLINE_S)
     assert ImageFailed.parse(failed).code == "undecodable_variant"
 
-    [tags] = collect(topics.IMAGE_TAGS_DETECTED, {good.image_id}, 1)
+    [tags] = events_for(topics.IMAGE_TAGS_DETECTED.name, good.image_id, 1, DEADLINE_S)
     assert "coffee" in {t.tag for t in TagsDetected.parse(tags).tags}
     assert worker.poll() is None, "the worker must still be running"

@@ -1,0 +1,138 @@
+"""Each stage's own cost on the real engines: images per second per core,
+one image at a time as a worker's agent takes them. Prints figures; not a test.
+
+    eval "$(./darkroom env)"; PYTHONPATH=. .venv/bin/python bench/stages.py [--images 24]
+
+Needs the engines of `./darkroom up`. Each stage's `process` (the code its
+worker runs for every record, reads and writes included) runs here, in this
+process, over images seeded as the API leaves them: the original in MinIO and
+the record in Cassandra, with no upload event, so the stack's own workers
+never see them. The stages run in pipeline order, each fed the previous ones'
+output; indexing takes the four events of each image. CPU is this process's
+plus the resize pool's workers' (from /proc), so "per core" holds however
+busy the machine is; wall-clock rates are shown beside it. The images are
+deleted at the end as the API deletes them.
+
+Inputs: 12 MP photo-like JPEGs (bench/ladder.py's) with full EXIF + GPS, IPTC.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+
+from ingest_api import catalog, events
+from ingest_api.services import Services
+
+from bench.ladder import photo
+from connectors import minio, records
+from schemas.events import Event, ImageUploaded
+from streams import indexing, metadata, resize, tagging
+from tests.streams.photos import app1, app13, full_exif, full_iptc, with_segments
+
+OWNER = "bench-stages"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def inputs(count: int, width: int, height: int) -> list[bytes]:
+    """`count` JPEGs from four distinct photos, each with EXIF, GPS and IPTC."""
+    base = [photo(width, height, seed) for seed in range(min(count, 4))]
+    return [with_segments(base[i % len(base)], app1(full_exif().tobytes()), app13(full_iptc()))
+            for i in range(count)]
+
+
+def seed(svc: Services, data: bytes, width: int, height: int) -> ImageUploaded:
+    """What the API leaves before it publishes: the original and the record."""
+    image_id, digest = uuid.uuid4().hex, hashlib.sha256(data).hexdigest()
+    key = f"originals/{OWNER}/{digest}-{image_id}"
+    minio.put_immutable(svc.store, svc.minio.originals_bucket, key, data, "image/jpeg")
+    facts = dict(owner=OWNER, sha256=digest, original_key=key, mime_type="image/jpeg", byte_size=len(data),
+                 width=width, height=height, keep_gps=True, visibility="public")
+    records.create(svc.db, records.ImageRecord(id=image_id, title=f"bench {image_id}", **facts))
+    return ImageUploaded(image_id=image_id, **facts)
+
+
+def cpu_of(pids: Sequence[int]) -> float:
+    """User + system seconds of other processes (the resize pool), from /proc."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+async def measure(name: str, items: Sequence[Event], process: Callable[[Event], Awaitable[Event | None]],
+                  images: int, pool_pids: Callable[[], Sequence[int]] = list) -> list[Event]:
+    """Run `process` over `items` one by one, as the agent does; print the figures."""
+    outputs: list[Event] = []
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    before = {pid: cpu_of([pid]) for pid in pool_pids()}
+    for item in items:
+        result = await process(item)
+        if result is not None:
+            outputs.append(result)
+    wall = time.perf_counter() - wall0
+    pool_cpu = sum(cpu_of([pid]) - before.get(pid, 0.0) for pid in pool_pids())
+    cpu = time.process_time() - cpu0 + pool_cpu
+    print(f"  {name:9s} {images:4d} images  {wall:6.1f} s wall  {cpu:6.1f} s CPU  "
+          f"{images / cpu:7.1f} images/s per core  {images / wall:7.1f} images/s wall  "
+          f"{cpu / images * 1e3:7.1f} ms CPU per image", flush=True)
+    return outputs
+
+
+async def run(svc: Services, uploaded: list[ImageUploaded]) -> None:
+    n = len(uploaded)
+    resize_deps = resize.make_deps()
+    pool = resize_deps.pool
+    try:
+        # Start the pool's workers first: their start-up is not the stage's per-image cost.
+        await asyncio.gather(*(asyncio.wrap_future(pool.submit(int)) for _ in range(pool._max_workers)))
+        ladders = await measure("resize", uploaded, lambda e: resize.process(e, resize_deps), n,
+                                pool_pids=lambda: list(pool._processes))
+    finally:
+        pool.shutdown()
+    meta_deps = metadata.make_deps()
+    facts = await measure("metadata", uploaded, lambda e: metadata.process(e, meta_deps), n)
+    tag_deps = tagging.make_deps()
+    tags = await measure("tagging", ladders, lambda e: tagging.process(e, tag_deps), n)
+
+    async def publish(event: Event) -> None:
+        await asyncio.to_thread(events.emit, svc.producer, event, svc.api.publish_timeout_s)
+
+    index_deps = indexing.Deps(es=svc.es, index=svc.images_index, db=svc.db, publish=publish)
+    per_image = [e for group in zip(uploaded, ladders, facts, tags, strict=True) for e in group]
+    await measure("indexing", per_image, lambda e: indexing.process(e, index_deps), n)
+    ready = sum(records.get(svc.db, e.image_id).status == records.READY for e in uploaded)
+    print(f"  {ready} of {n} images ready")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=24)
+    parser.add_argument("--size", default="4000x3000", help="photo size, WxH (12 MP by default)")
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.split("x"))
+    data = inputs(args.images, width, height)
+    print(f"{args.images} x {width}x{height} JPEG (~{sum(map(len, data)) / len(data) / 1e6:.1f} MB) "
+          f"with EXIF + GPS, IPTC; {os.cpu_count()} cores; one image at a time per stage")
+    svc = Services()
+    uploaded = [seed(svc, d, width, height) for d in data]
+    try:
+        asyncio.run(run(svc, uploaded))
+    finally:
+        for event in uploaded:
+            catalog.delete(svc, OWNER, event.image_id)
+        svc.close()
+
+
+if __name__ == "__main__":
+    main()
