@@ -23,10 +23,9 @@ import asyncio
 import hashlib
 import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
-from ingest_api import catalog, events
+from ingest_api import catalog, events, ids
 from ingest_api.services import Services
 
 from bench.ladder import photo
@@ -48,7 +47,7 @@ def inputs(count: int, width: int, height: int) -> list[bytes]:
 
 def seed(svc: Services, data: bytes, width: int, height: int) -> ImageUploaded:
     """What the API leaves before it publishes: the original and the record."""
-    image_id, digest = uuid.uuid4().hex, hashlib.sha256(data).hexdigest()
+    image_id, digest = ids.new_id(), hashlib.sha256(data).hexdigest()
     key = f"originals/{OWNER}/{digest}-{image_id}"
     minio.put_immutable(svc.store, svc.minio.originals_bucket, key, data, "image/jpeg")
     facts = dict(owner=OWNER, sha256=digest, original_key=key, mime_type="image/jpeg", byte_size=len(data),

@@ -73,7 +73,6 @@ async def process(event: ImageUploaded, deps: Deps) -> MetadataExtracted | None:
     return extracted
 
 
-
 def make_deps() -> Deps:
     settings, db = MinioSettings(), CassandraSettings()
     return Deps(store=minio.client(settings), settings=settings, db=cassandra.connect(db, db.keyspace),

@@ -78,7 +78,6 @@ async def process(event: ImageUploaded, deps: Deps) -> VariantsReady | None:
                          dominant_color=ladder.dominant_color)
 
 
-
 def make_deps() -> Deps:
     settings, db, own = MinioSettings(), CassandraSettings(), ResizeSettings()
     return Deps(store=minio.client(settings), settings=settings, db=cassandra.connect(db, db.keyspace),

@@ -16,11 +16,10 @@ from tests.ingest_api import conftest as api
 from tests.ingest_api.conftest import KEYS, bearer, events_for, upload
 from tests.streams import photos
 from tests.streams.photos import EXPECTED, full_exif, full_iptc, full_jpeg, photo, rational
-from tests.streams.stages import publish, seed_upload, start_worker, stop
+from tests.streams.stages import DEADLINE_S, publish, seed_upload, start_worker, stop
 
 pytestmark = pytest.mark.integration
 
-DEADLINE_S = 120
 client, services = api.client, api.services  # the API on the session's stack, as its own tests use it
 
 
