@@ -16,7 +16,7 @@ def wait_ready(settings: NginxSettings, timeout_s: float = 30) -> str:
         try:
             response = httpx.get(f"{settings.url}/nginx-health", timeout=2)
             if response.status_code == 200:
-                return response.headers.get("server", "nginx").partition("/")[2] or "unknown"
+                return response.text.removeprefix("ok").strip() or "unknown"  # "ok 1.22.1"
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline:
