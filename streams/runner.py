@@ -6,6 +6,7 @@ transient faults with backoff, dead-letter poison (the image is then
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -36,21 +37,26 @@ D = TypeVar("D", bound=StageDeps)
 
 
 def stage_app(stage: str, inputs: Sequence[type[Event]], dead_letters: Topic, make_deps: Callable[[], D],
-              process: Callable[[Any, D], Awaitable[Event | None]]) -> faust.App:
+              process: Callable[[Any, D], Awaitable[Event | None]], concurrency: int = 1) -> faust.App:
     """The faust app of one stage (its own consumer group): one agent reads
     every input topic and hands each record, parsed as its topic's event, to
     `process` through run_stage. The deps are made when the agent starts in
-    the worker, not at import, so tests and tools can import a stage freely."""
+    the worker, not at import, so tests and tools can import a stage freely.
+
+    `concurrency` records are in `process` at once (faust's actors share one
+    queue, and commit an offset only once every record before it is done)."""
     app = make_app(stage)
     event_types = {event_type.TOPIC.name: event_type for event_type in inputs}
+    shared_deps = functools.cache(make_deps)  # one set for all the actors
 
     async def agent(stream: faust.StreamT) -> None:
-        deps = make_deps()
+        deps = shared_deps()
         async for record in stream.events():
             await run_stage(app, stage, event_types[record.message.topic], dead_letters, record,
                             process=lambda event: process(event, deps), db=deps.db)
 
-    app.agent(app.topic(*event_types, key_type=bytes, value_type=bytes), name=f"darkroom.{stage}")(agent)
+    topic = app.topic(*event_types, key_type=bytes, value_type=bytes)
+    app.agent(topic, name=f"darkroom.{stage}", concurrency=concurrency)(agent)
     return app
 
 
