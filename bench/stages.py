@@ -1,5 +1,6 @@
 """Each stage's own cost on the real engines: images per second per core,
-one image at a time as a worker's agent takes them. Prints figures; not a test.
+one image at a time (a resize worker has one per pool process in work; the
+CPU per image is the same). Prints figures; not a test.
 
     eval "$(./darkroom env)"; PYTHONPATH=. .venv/bin/python bench/stages.py [--images 24]
 
