@@ -57,17 +57,14 @@ def seed(svc: Services, data: bytes, width: int, height: int) -> ImageUploaded:
     return ImageUploaded(image_id=image_id, **facts)
 
 
-def cpu_of(pids: Sequence[int]) -> float:
-    """User + system seconds of other processes (the resize pool), from /proc."""
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
+def cpu_of(pid: int) -> float:
+    """User + system seconds of another process (a resize pool worker), from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
 async def measure(name: str, items: Sequence[Event], process: Callable[[Event], Awaitable[Event | None]],
@@ -75,13 +72,13 @@ async def measure(name: str, items: Sequence[Event], process: Callable[[Event], 
     """Run `process` over `items` one by one, as the agent does; print the figures."""
     outputs: list[Event] = []
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    before = {pid: cpu_of([pid]) for pid in pool_pids()}
+    before = {pid: cpu_of(pid) for pid in pool_pids()}
     for item in items:
         result = await process(item)
         if result is not None:
             outputs.append(result)
     wall = time.perf_counter() - wall0
-    pool_cpu = sum(cpu_of([pid]) - before.get(pid, 0.0) for pid in pool_pids())
+    pool_cpu = sum(cpu_of(pid) - before.get(pid, 0.0) for pid in pool_pids())
     cpu = time.process_time() - cpu0 + pool_cpu
     print(f"  {name:9s} {images:4d} images  {wall:6.1f} s wall  {cpu:6.1f} s CPU  "
           f"{images / cpu:7.1f} images/s per core  {images / wall:7.1f} images/s wall  "
