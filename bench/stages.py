@@ -81,7 +81,7 @@ async def measure(name: str, items: Sequence[Event], process: Callable[[Event], 
     pool_cpu = sum(cpu_of(pid) - before.get(pid, 0.0) for pid in pool_pids())
     cpu = time.process_time() - cpu0 + pool_cpu
     print(f"  {name:9s} {images:4d} images  {wall:6.1f} s wall  {cpu:6.1f} s CPU  "
-          f"{images / cpu:7.1f} images/s per core  {images / wall:7.1f} images/s wall  "
+          f"{images / cpu:7.2f} images/s per core  {images / wall:7.2f} images/s wall  "
           f"{cpu / images * 1e3:7.1f} ms CPU per image", flush=True)
     return outputs
 
