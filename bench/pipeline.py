@@ -83,7 +83,8 @@ class Searchable:
 
     def _run(self) -> None:
         while not self._stop.wait(0.1):
-            for image_id in [i for i in self._ready.seen if i in self.words and i not in self.seen]:
+            ready = list(self._ready.seen)  # a copy: the consumer thread adds to it
+            for image_id in [i for i in ready if i in self.words and i not in self.seen]:
                 found = self._http.get("/v1/search", params={"q": self.words[image_id], "limit": 5})
                 if found.is_success and any(item["id"] == image_id for item in found.json()["items"]):
                     self.seen[image_id] = time.monotonic()
