@@ -21,19 +21,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from ingest_api import catalog, events, ids
+from ingest_api import catalog, events
 from ingest_api.services import Services
 
 from bench.ladder import photo
-from connectors import minio, records
+from connectors import records
 from schemas.events import Event, ImageUploaded
 from streams import indexing, metadata, resize, tagging
 from tests.streams.photos import app1, app13, full_exif, full_iptc, with_segments
+from tests.streams.stages import seed_upload
 
 OWNER = "bench-stages"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -44,17 +44,6 @@ def inputs(count: int, width: int, height: int) -> list[bytes]:
     base = [photo(width, height, seed) for seed in range(min(count, 4))]
     return [with_segments(base[i % len(base)], app1(full_exif().tobytes()), app13(full_iptc()))
             for i in range(count)]
-
-
-def seed(svc: Services, data: bytes, width: int, height: int) -> ImageUploaded:
-    """What the API leaves before it publishes: the original and the record."""
-    image_id, digest = ids.new_id(), hashlib.sha256(data).hexdigest()
-    key = f"originals/{OWNER}/{digest}-{image_id}"
-    minio.put_immutable(svc.store, svc.minio.originals_bucket, key, data, "image/jpeg")
-    facts = dict(owner=OWNER, sha256=digest, original_key=key, mime_type="image/jpeg", byte_size=len(data),
-                 width=width, height=height, keep_gps=True, visibility="public")
-    records.create(svc.db, records.ImageRecord(id=image_id, title=f"bench {image_id}", **facts))
-    return ImageUploaded(image_id=image_id, **facts)
 
 
 def cpu_of(pid: int) -> float:
@@ -122,7 +111,7 @@ def main() -> None:
     print(f"{args.images} x {width}x{height} JPEG (~{sum(map(len, data)) / len(data) / 1e6:.1f} MB) "
           f"with EXIF + GPS, IPTC; {os.cpu_count()} cores; one image at a time per stage")
     svc = Services()
-    uploaded = [seed(svc, d, width, height) for d in data]
+    uploaded = [seed_upload(svc.db, d, owner=OWNER, size=(width, height), keep_gps=True) for d in data]
     try:
         asyncio.run(run(svc, uploaded))
     finally:

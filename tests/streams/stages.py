@@ -9,10 +9,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 
 from cassandra.cluster import Session
+from ingest_api import ids
 
 from connectors import kafka, minio, records
 from connectors.settings import KafkaSettings, MinioSettings
@@ -52,15 +52,17 @@ def publish(*items: Event | tuple[Topic, bytes, bytes]) -> None:
     assert producer.flush(15) == 0
 
 
-def seed_upload(db: Session, data: bytes | None, visibility: str = "public") -> ImageUploaded:
+def seed_upload(db: Session, data: bytes | None, *, owner: str = "test", size: tuple[int, int] = (1, 1),
+                keep_gps: bool = False) -> ImageUploaded:
     """What the API leaves before it publishes: the original stored (unless
-    `data` is None: a lost original), the record written; and its event."""
-    settings, image_id = MinioSettings(), uuid.uuid4().hex
+    `data` is None: a lost original), the record written; and its event.
+    The id is made as the API makes it, so the API's delete path takes it."""
+    settings, image_id = MinioSettings(), ids.new_id()
     digest = hashlib.sha256(data or b"").hexdigest()
-    key = f"originals/test/{digest}-{image_id}"
+    key = f"originals/{owner}/{digest}-{image_id}"
     if data is not None:
         minio.client(settings).put_object(settings.originals_bucket, key, io.BytesIO(data), len(data))
-    facts = dict(owner="test", sha256=digest, original_key=key, mime_type="image/jpeg",
-                 byte_size=len(data or b""), width=1, height=1, visibility=visibility)
+    facts = dict(owner=owner, sha256=digest, original_key=key, mime_type="image/jpeg",
+                 byte_size=len(data or b""), width=size[0], height=size[1], keep_gps=keep_gps)
     records.create(db, records.ImageRecord(id=image_id, **facts))
     return ImageUploaded(image_id=image_id, **facts)
