@@ -9,7 +9,6 @@ Needs the stack of `./darkroom up`. Load goes to localhost only, bounded in time
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import statistics
 import threading
@@ -17,7 +16,7 @@ import time
 
 import httpx
 
-from connectors import minio
+from connectors.minio import ObjectStore
 from connectors.settings import MinioSettings, NginxSettings
 
 
@@ -56,14 +55,14 @@ def main() -> None:
     parser.add_argument("--size-kb", type=int, default=50)
     args = parser.parse_args()
 
-    store, cache = MinioSettings(), NginxSettings()
+    settings, cache = MinioSettings(), NginxSettings()
+    variants = ObjectStore(settings).variants
     key = f"public/bench/{os.getpid()}.jpg"
     data = os.urandom(args.size_kb * 1024)
-    minio.client(store).put_object(store.variants_bucket, key, io.BytesIO(data), len(data),
-                                   content_type="image/jpeg", metadata={"Cache-Control": minio.IMMUTABLE})
-    scheme = "https" if store.secure else "http"
-    direct = f"{scheme}://{store.endpoint}/{store.variants_bucket}/{key}"
-    cached = f"{cache.url}/{store.variants_bucket}/{key}"
+    variants.put_immutable(key, data, "image/jpeg")
+    scheme = "https" if settings.secure else "http"
+    direct = f"{scheme}://{settings.endpoint}/{variants.name}/{key}"
+    cached = f"{cache.url}/{variants.name}/{key}"
     httpx.get(cached)  # warm the cache: we measure HITs
 
     print(f"{args.size_kb} KB object, {args.clients} clients, {args.seconds:.0f} s each (client in Python)")
@@ -74,7 +73,7 @@ def main() -> None:
         print(f"  {name:<18} {rate:8.0f} req/s   p50 {_pct(latencies, 50):6.2f} ms   "
               f"p99 {_pct(latencies, 99):6.2f} ms")
     print(f"  ratio cache/direct: {results['nginx cache (HIT)'] / results['MinIO direct']:.1f}x")
-    minio.client(store).remove_object(store.variants_bucket, key)
+    variants.remove(key)
 
 
 if __name__ == "__main__":

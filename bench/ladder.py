@@ -84,7 +84,7 @@ def reference(data: bytes) -> int:
 
 
 def darkroom(data: bytes) -> int:
-    return sum(len(v.data) for v in render_ladder(data).variants)
+    return sum(len(r.data) for r in render_ladder(data).renditions)
 
 
 # ------------------------------------------------------------ measurement

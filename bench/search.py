@@ -22,6 +22,7 @@ from ingest_api import search
 from ingest_api.search import SearchQuery
 
 from connectors import elasticsearch
+from connectors.elasticsearch import SearchIndex
 from connectors.settings import ElasticsearchSettings
 from streams import documents
 
@@ -72,19 +73,19 @@ def queries(rng: random.Random) -> list[tuple[str, SearchQuery, str | None]]:
     ]
 
 
-def measure(es, index: str, rng: random.Random, rounds: int) -> dict[str, list[float]]:
+def measure(index: SearchIndex, rng: random.Random, rounds: int) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {}
     for _ in range(rounds):
         for name, query, viewer in queries(rng):
             started = time.perf_counter()
-            found = elasticsearch.search(es, index, search.search_body(query, viewer, None))
+            found = index.search(search.search_body(query, viewer, None))
             times.setdefault(name, []).append(time.perf_counter() - started)
             hits = found["hits"]["hits"]
             if len(hits) > query.limit:  # the next page through its cursor, as a client would
                 cursor = search.encode_cursor(query, hits[query.limit - 1]["sort"])
                 after = search.decode_cursor(query, cursor)
                 started = time.perf_counter()
-                elasticsearch.search(es, index, search.search_body(query, viewer, after))
+                index.search(search.search_body(query, viewer, after))
                 times.setdefault("page-2", []).append(time.perf_counter() - started)
     return times
 
@@ -100,10 +101,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200, help="rounds of the query mix per size")
     args = parser.parse_args()
     settings = ElasticsearchSettings()
-    bench = ElasticsearchSettings(index_prefix=f"{settings.index_prefix}-bench")
+    bench = ElasticsearchSettings(index_prefix=f"{settings.index_prefix}-bench", request_timeout_s=120)
     elasticsearch.ensure_indices(bench)
-    es = elasticsearch.client(bench).options(request_timeout=120)
-    index = elasticsearch.alias(bench, "images")
+    index = SearchIndex(bench)
     rng = random.Random(7)
     loaded, overall = 0, {}
     try:
@@ -111,11 +111,11 @@ def main() -> None:
             started = time.perf_counter()
             while loaded < size:
                 batch = [synthetic(rng) for _ in range(min(5000, size - loaded))]
-                loaded += elasticsearch.bulk_index(es, index, batch)
-            es.indices.refresh(index=index)
+                loaded += index.bulk_index(batch)
+            index.refresh()
             load_s = time.perf_counter() - started
-            measure(es, index, rng, 5)  # warm caches and the JIT
-            times = measure(es, index, rng, args.queries)
+            measure(index, rng, 5)  # warm caches and the JIT
+            times = measure(index, rng, args.queries)
             every = [t for ts in times.values() for t in ts]
             overall[size] = (pct(every, 0.5), pct(every, 0.99))
             print(f"\n{size:,} images (loaded in {load_s:.1f} s)")
@@ -128,9 +128,14 @@ def main() -> None:
             (small, (p50a, p99a)), (large, (p50b, p99b)) = list(overall.items())[0], list(overall.items())[-1]
             print(f"\n{large:,} vs {small:,}: p50 x{p50b / p50a:.2f}, p99 x{p99b / p99a:.2f}")
     finally:
-        for name in es.indices.get_alias(name=index):
+        index.close()
+        # The bench's own index and template: index administration, which no
+        # SearchIndex does, so through the raw client.
+        es = elasticsearch.client(bench)
+        for name in es.indices.get_alias(name=index.alias):
             es.indices.delete(index=name)
-        es.indices.delete_index_template(name=index)
+        es.indices.delete_index_template(name=index.alias)
+        es.close()
 
 
 if __name__ == "__main__":

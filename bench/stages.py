@@ -12,7 +12,8 @@ never see them. The stages run in pipeline order, each fed the previous ones'
 output; indexing takes the four events of each image. CPU is this process's
 plus the resize pool's workers' (from /proc), so "per core" holds however
 busy the machine is; wall-clock rates are shown beside it. The images are
-deleted at the end as the API deletes them.
+deleted at the end in the API's order: objects, then the delete event (the
+stack's indexing worker tombstones their documents), then the record.
 
 Inputs: 12 MP photo-like JPEGs (bench/ladder.py's) with full EXIF + GPS, IPTC.
 """
@@ -25,18 +26,21 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from ingest_api import catalog, events
-from ingest_api.services import Services
-
 from bench.ladder import photo
-from connectors import records
-from schemas.events import Event, ImageUploaded
+from connectors.cassandra import Cassandra
+from connectors.elasticsearch import SearchIndex
+from connectors.kafka import EventBus
+from connectors.minio import ObjectStore
+from connectors.records import READY, ImageRepository
+from connectors.settings import CassandraSettings, ElasticsearchSettings, KafkaSettings, MinioSettings
+from schemas.events import Event, ImageDeleted, ImageUploaded
 from streams import indexing, metadata, resize, tagging
 from tests.streams.photos import app1, app13, full_exif, full_iptc, with_segments
 from tests.streams.stages import seed_upload
 
 OWNER = "bench-stages"
 TICKS = os.sysconf("SC_CLK_TCK")
+PUBLISH_TIMEOUT_S = 10.0  # how long the indexing stage's ImageReady may wait for Kafka
 
 
 def inputs(count: int, width: int, height: int) -> list[bytes]:
@@ -75,7 +79,7 @@ async def measure(name: str, items: Sequence[Event], process: Callable[[Event], 
     return outputs
 
 
-async def run(svc: Services, uploaded: list[ImageUploaded]) -> None:
+async def run(images: ImageRepository, bus: EventBus, uploaded: list[ImageUploaded]) -> None:
     n = len(uploaded)
     resize_deps = resize.make_deps()
     pool = resize_deps.pool
@@ -92,13 +96,30 @@ async def run(svc: Services, uploaded: list[ImageUploaded]) -> None:
     tags = await measure("tagging", ladders, lambda e: tagging.process(e, tag_deps), n)
 
     async def publish(event: Event) -> None:
-        await asyncio.to_thread(events.emit, svc.producer, event, svc.api.publish_timeout_s)
+        await asyncio.to_thread(bus.publish, event)
 
-    index_deps = indexing.Deps(es=svc.es, index=svc.images_index, db=svc.db, publish=publish)
+    # Not indexing.make_deps(): its publish sends through the worker's running faust app.
+    index_deps = indexing.Deps(index=SearchIndex(ElasticsearchSettings()), images=images, publish=publish)
     per_image = [e for group in zip(uploaded, ladders, facts, tags, strict=True) for e in group]
-    await measure("indexing", per_image, lambda e: indexing.process(e, index_deps), n)
-    ready = sum(records.get(svc.db, e.image_id).status == records.READY for e in uploaded)
+    try:
+        await measure("indexing", per_image, lambda e: indexing.process(e, index_deps), n)
+    finally:
+        index_deps.index.close()
+    ready = sum(images.get(e.image_id).status == READY for e in uploaded)
     print(f"  {ready} of {n} images ready")
+
+
+def delete(images: ImageRepository, store: ObjectStore, bus: EventBus, image_id: str) -> None:
+    """As the API deletes: objects first, record last (no cache purge: the
+    bench never asks nginx for these variants)."""
+    record = images.get(image_id)
+    if record is None:
+        return
+    store.originals.remove(record.original_key)
+    for variant in record.variants:
+        store.variants.remove(variant.key)
+    bus.publish(ImageDeleted(image_id=image_id, owner=record.owner))
+    images.delete(image_id)
 
 
 def main() -> None:
@@ -110,14 +131,16 @@ def main() -> None:
     data = inputs(args.images, width, height)
     print(f"{args.images} x {width}x{height} JPEG (~{sum(map(len, data)) / len(data) / 1e6:.1f} MB) "
           f"with EXIF + GPS, IPTC; {os.cpu_count()} cores; one image at a time per stage")
-    svc = Services()
-    uploaded = [seed_upload(svc.db, d, owner=OWNER, size=(width, height), keep_gps=True) for d in data]
+    db, store = Cassandra(CassandraSettings()), ObjectStore(MinioSettings())
+    images, bus = ImageRepository(db), EventBus(KafkaSettings(), PUBLISH_TIMEOUT_S)
+    uploaded = [seed_upload(images, d, owner=OWNER, size=(width, height), keep_gps=True) for d in data]
     try:
-        asyncio.run(run(svc, uploaded))
+        asyncio.run(run(images, bus, uploaded))
     finally:
         for event in uploaded:
-            catalog.delete(svc, OWNER, event.image_id)
-        svc.close()
+            delete(images, store, bus, event.image_id)
+        bus.close()
+        db.close()
 
 
 if __name__ == "__main__":

@@ -94,37 +94,59 @@ class Refused(Exception):
 UNAVAILABLE: tuple[type[Exception], ...] = (TransportConnectionError, ConnectionTimeout)
 
 
-def get_versioned(es: Elasticsearch, index: str, doc_id: str) -> tuple[dict, tuple[int, int] | None]:
-    """The document and its (seq_no, primary_term) for a conditional write;
-    ({}, None) when there is none. Real-time: sees writes not yet refreshed."""
-    try:
-        found = es.get(index=index, id=doc_id)
-    except NotFoundError:
-        return {}, None
-    return found["_source"], (found["_seq_no"], found["_primary_term"])
+class SearchIndex:
+    """One index, reached through its alias: the document calls the stages
+    and the API make. Every method blocks; async callers use threads."""
 
+    def __init__(self, settings: ElasticsearchSettings, name: str = "images") -> None:
+        self._es = client(settings)
+        self.alias = alias(settings, name)
 
-def put_versioned(es: Elasticsearch, index: str, doc_id: str, doc: dict,
-                  version: tuple[int, int] | None) -> None:
-    """Write `doc` only if the stored one is still `version` (None: only if
-    there is none); raises Conflict otherwise, Refused if it cannot fit."""
-    try:
-        if version is None:
-            es.index(index=index, id=doc_id, document=doc, op_type="create")
-        else:
-            es.index(index=index, id=doc_id, document=doc, if_seq_no=version[0], if_primary_term=version[1])
-    except ConflictError as exc:
-        raise Conflict(doc_id) from exc
-    except BadRequestError as exc:
-        raise Refused(str(exc)[:500]) from exc
+    def get_versioned(self, doc_id: str) -> tuple[dict, tuple[int, int] | None]:
+        """The document and its (seq_no, primary_term) for a conditional write;
+        ({}, None) when there is none. Real-time: sees writes not yet refreshed."""
+        try:
+            found = self._es.get(index=self.alias, id=doc_id)
+        except NotFoundError:
+            return {}, None
+        return found["_source"], (found["_seq_no"], found["_primary_term"])
 
+    def get(self, doc_id: str) -> dict | None:
+        return self.get_versioned(doc_id)[0] or None
 
-def search(es: Elasticsearch, index: str, body: dict) -> dict:
-    return es.search(index=index, **body).body
+    def put_versioned(self, doc_id: str, doc: dict, version: tuple[int, int] | None) -> None:
+        """Write `doc` only if the stored one is still `version` (None: only if
+        there is none); raises Conflict otherwise, Refused if it cannot fit."""
+        try:
+            if version is None:
+                self._es.index(index=self.alias, id=doc_id, document=doc, op_type="create")
+            else:
+                self._es.index(index=self.alias, id=doc_id, document=doc, if_seq_no=version[0],
+                               if_primary_term=version[1])
+        except ConflictError as exc:
+            raise Conflict(doc_id) from exc
+        except BadRequestError as exc:
+            raise Refused(str(exc)[:500]) from exc
 
+    def delete(self, doc_id: str) -> bool:
+        """Remove the document for good (a purge); False if there was none."""
+        try:
+            self._es.delete(index=self.alias, id=doc_id, refresh="wait_for")
+        except NotFoundError:
+            return False
+        return True
 
-def bulk_index(es: Elasticsearch, index: str, docs: list[dict], refresh: bool = False) -> int:
-    """Index documents keyed by their `id`; returns how many were written."""
-    ok, _ = helpers.bulk(es, ({"_index": index, "_id": d["id"], "_source": d} for d in docs),
-                         refresh="wait_for" if refresh else False, chunk_size=2000)
-    return ok
+    def search(self, body: dict) -> dict:
+        return self._es.search(index=self.alias, **body).body
+
+    def bulk_index(self, docs: list[dict], refresh: bool = False) -> int:
+        """Index documents keyed by their `id`; returns how many were written."""
+        ok, _ = helpers.bulk(self._es, ({"_index": self.alias, "_id": d["id"], "_source": d} for d in docs),
+                             refresh="wait_for" if refresh else False, chunk_size=2000)
+        return ok
+
+    def refresh(self) -> None:
+        self._es.indices.refresh(index=self.alias)
+
+    def close(self) -> None:
+        self._es.close()

@@ -1,15 +1,21 @@
-"""Kafka through confluent-kafka: producer, consumer, admin and topic bootstrap."""
+"""Kafka through confluent-kafka: the event bus (publish, confirmed), and
+the consumer, admin and topic bootstrap that tools and tests use."""
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Iterable
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from connectors.settings import KafkaSettings
+from schemas.events import Event
 from schemas.topics import Topic
+
+log = logging.getLogger(__name__)
 
 
 def admin(settings: KafkaSettings) -> AdminClient:
@@ -24,9 +30,72 @@ def producer(settings: KafkaSettings, **overrides: object) -> Producer:
         "enable.idempotence": True,
         "acks": "all",
         "linger.ms": 5,
+        # The Java client's partitioner (murmur2 of the key), which the stages' producers
+        # (aiokafka) use too: one image id lands on the same partition number in every
+        # topic, so consumers that join topics (Kafka Streams, ksqlDB, Flink) keep its order.
+        "partitioner": "murmur2_random",
         **overrides,
     }
     return Producer(config)
+
+
+class Unconfirmed(Exception):
+    """Kafka did not take an event in time, or refused it: the caller may retry."""
+
+
+class EventBus:
+    """Publishes events and returns only once Kafka has each one: an answer
+    to a client promises the event is there. The producer is made on first
+    use (a process starts while Kafka is still coming up)."""
+
+    def __init__(self, settings: KafkaSettings, timeout_s: float) -> None:
+        self._settings, self._timeout_s = settings, timeout_s
+        self._producer: Producer | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> Producer:
+        if self._producer is None:
+            with self._lock:
+                if self._producer is None:
+                    self._producer = producer(self._settings,
+                                              **{"delivery.timeout.ms": int(self._timeout_s * 1000)})
+        return self._producer
+
+    def publish(self, event: Event) -> None:
+        """Send `event` to its topic, keyed by its image id, and wait for its own
+        delivery report (not a global flush, which would wait for others' too)."""
+        delivered = threading.Event()
+        errors: list[KafkaError] = []
+
+        def on_delivery(err: KafkaError | None, _message: object) -> None:
+            if err is not None:
+                errors.append(err)
+            delivered.set()
+
+        bus = self._get()
+        try:
+            bus.produce(event.TOPIC.name, key=event.key(), value=event.value(), on_delivery=on_delivery)
+        except BufferError as exc:  # the local queue is full: Kafka is not keeping up
+            raise Unconfirmed("Kafka is not accepting events right now") from exc
+        deadline = time.monotonic() + self._timeout_s
+        # Delivery reports are served by whichever thread polls, so poll until ours came.
+        while not delivered.is_set():
+            if time.monotonic() > deadline:
+                raise Unconfirmed(f"Kafka did not confirm {event.TOPIC.name} within {self._timeout_s} s")
+            bus.poll(0.05)
+        if errors:
+            raise Unconfirmed(f"Kafka refused {event.TOPIC.name}: {errors[0]}")
+        log.info("published topic=%s image_id=%s event_id=%s", event.TOPIC.name, event.image_id,
+                 event.event_id)
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.flush(self._timeout_s)
+            self._producer = None  # librdkafka stops its threads when the last reference goes
+
+
+# What a caller may treat as "Kafka is away for now" (answer 503, retry later).
+UNAVAILABLE: tuple[type[Exception], ...] = (Unconfirmed,)
 
 
 def consumer(settings: KafkaSettings, group: str, **overrides: object) -> Consumer:

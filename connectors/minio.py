@@ -1,10 +1,19 @@
-"""MinIO through the minio client: buckets, their policies, objects."""
+"""MinIO through the minio client: the object store and its two buckets.
+
+Callers hold a `Bucket` (one bucket, the calls Darkroom makes on it) or the
+`ObjectStore` that has both; the Minio client never leaves this module.
+
+Visibility owns a key prefix here, next to the bucket policy that gives it
+its meaning: anonymous reads (and so the nginx cache) are allowed under
+`public/` only; everything else is reached by signed URLs.
+"""
 
 from __future__ import annotations
 
 import io
 import json
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -19,6 +28,121 @@ from connectors.settings import MinioSettings
 # Content-addressed keys never change meaning, so caches may keep them forever.
 IMMUTABLE = "public, max-age=31536000, immutable"
 
+# What a caller may treat as "MinIO is away for now" (answer 503, retry later).
+UNAVAILABLE: tuple[type[Exception], ...] = (urllib3.exceptions.HTTPError, ServerError)
+
+PUBLIC, PRIVATE = "public/", "private/"
+
+
+def visibility_prefix(visibility: str) -> str:
+    """The key prefix an object of an image with this visibility lives under."""
+    return PRIVATE if visibility == "private" else PUBLIC
+
+
+def for_visibility(key: str, visibility: str) -> str:
+    """`key` moved under the prefix `visibility` needs (keys outside both prefixes stay)."""
+    for prefix in (PUBLIC, PRIVATE):
+        if key.startswith(prefix):
+            return visibility_prefix(visibility) + key[len(prefix):]
+    return key
+
+
+def is_public(key: str) -> bool:
+    return key.startswith(PUBLIC)
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    size: int
+    content_type: str | None
+    last_modified: datetime | None
+    etag: str | None
+
+
+class Bucket:
+    """One bucket. Every method blocks; async callers use threads."""
+
+    def __init__(self, client: Minio, signer: Minio, name: str) -> None:
+        self._client, self._signer, self.name = client, signer, name
+
+    def get(self, key: str) -> bytes:
+        response = self._client.get_object(self.name, key)
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+
+    def get_if_present(self, key: str) -> bytes | None:
+        """The object's bytes, None when there is no such object (other errors raise)."""
+        try:
+            return self.get(key)
+        except S3Error as exc:
+            if exc.code != "NoSuchKey":
+                raise
+        return None
+
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        response = self._client.get_object(self.name, key, offset=offset, length=length)
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        try:
+            found = self._client.stat_object(self.name, key)
+        except S3Error as exc:
+            if exc.code not in ("NoSuchKey", "NoSuchObject"):
+                raise
+            return None
+        return ObjectInfo(found.size or 0, found.content_type, found.last_modified, found.etag)
+
+    def put(self, key: str, data: bytes, content_type: str, cache_control: str | None = None) -> None:
+        metadata = {"Cache-Control": cache_control} if cache_control else None
+        self._client.put_object(self.name, key, io.BytesIO(data), len(data), content_type=content_type,
+                                metadata=metadata)  # type: ignore[arg-type]
+
+    def put_immutable(self, key: str, data: bytes, content_type: str) -> bool:
+        """Store a content-addressed object unless it is there already (a
+        redelivered event rewrites nothing). Returns True if it was written."""
+        if self.stat(key) is not None:
+            return False
+        self.put(key, data, content_type, IMMUTABLE)
+        return True
+
+    def put_stream(self, key: str, reader: BinaryIO, part_size: int) -> None:
+        """Upload a stream of unknown length; the client holds one part in memory
+        at a time and aborts its multipart upload if `reader` raises."""
+        self._client.put_object(self.name, key, reader, length=-1, part_size=part_size)
+
+    def copy(self, source: str, target: str, content_type: str | None = None) -> None:
+        """Server-side copy within the bucket; the bytes never come through us.
+        With `content_type` the metadata is replaced, else it is kept."""
+        if content_type:
+            self._client.copy_object(self.name, target, CopySource(self.name, source),
+                                     metadata={"Content-Type": content_type}, metadata_directive=REPLACE)
+        else:
+            self._client.copy_object(self.name, target, CopySource(self.name, source))
+
+    def remove(self, key: str) -> None:
+        """Removing a key that is not there succeeds (S3 semantics): safe to repeat."""
+        self._client.remove_object(self.name, key)
+
+    def keys(self, prefix: str) -> list[str]:
+        return [o.object_name for o in self._client.list_objects(self.name, prefix=prefix, recursive=True)
+                if o.object_name is not None]
+
+    def keys_older_than(self, prefix: str, age: timedelta) -> list[str]:
+        cutoff = datetime.now(UTC) - age
+        return [o.object_name for o in self._client.list_objects(self.name, prefix=prefix, recursive=True)
+                if o.object_name is not None and o.last_modified is not None and o.last_modified < cutoff]
+
+    def presigned_get(self, key: str, expires_s: int) -> str:
+        """A GET URL signed for the address viewers dial (signing is local: no request)."""
+        return self._signer.presigned_get_object(self.name, key, expires=timedelta(seconds=expires_s))
+
 
 def client(settings: MinioSettings, endpoint: str | None = None) -> Minio:
     """A client for MinIO, or for another address that forwards to it (nginx),
@@ -28,24 +152,27 @@ def client(settings: MinioSettings, endpoint: str | None = None) -> Minio:
         access_key=settings.access_key,
         secret_key=settings.secret_key.get_secret_value(),
         secure=settings.secure,
-        region=settings.region,
+        region=settings.region,  # fixed, so presigning never asks the server for it
     )
 
 
-def wait_ready(settings: MinioSettings, timeout_s: float = 60) -> None:
-    scheme = "https" if settings.secure else "http"
-    url = f"{scheme}://{settings.endpoint}/minio/health/ready"
-    http = urllib3.PoolManager(timeout=2, retries=False)
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            if http.request("GET", url).status == 200:
-                return
-        except urllib3.exceptions.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"MinIO at {settings.endpoint} not ready")
-        time.sleep(0.3)
+class ObjectStore:
+    """The originals and the variants. URLs are signed for `public_url`
+    (scheme://host[:port], the nginx cache viewers dial); MinIO's own
+    address when there is none."""
+
+    def __init__(self, settings: MinioSettings, public_url: str | None = None) -> None:
+        self.settings = settings
+        direct = client(settings)
+        if public_url:
+            url = urlsplit(public_url)
+            signer = Minio(url.netloc, access_key=settings.access_key,
+                           secret_key=settings.secret_key.get_secret_value(),
+                           secure=url.scheme == "https", region=settings.region)
+        else:
+            signer = direct
+        self.originals = Bucket(direct, signer, settings.originals_bucket)
+        self.variants = Bucket(direct, signer, settings.variants_bucket)
 
 
 def _public_read(bucket: str) -> str:
@@ -55,7 +182,7 @@ def _public_read(bucket: str) -> str:
             "Effect": "Allow",
             "Principal": {"AWS": ["*"]},
             "Action": ["s3:GetObject"],
-            "Resource": [f"arn:aws:s3:::{bucket}/public/*"],
+            "Resource": [f"arn:aws:s3:::{bucket}/{PUBLIC}*"],
         }],
     })
 
@@ -76,90 +203,17 @@ def ensure_buckets(settings: MinioSettings) -> list[str]:
     return created
 
 
-def get_bytes(mc: Minio, bucket: str, key: str) -> bytes:
-    response = mc.get_object(bucket, key)
-    try:
-        return response.read()
-    finally:
-        response.close()
-        response.release_conn()
-
-
-def get_bytes_if_present(mc: Minio, bucket: str, key: str) -> bytes | None:
-    """The object's bytes, None when there is no such object (other errors raise)."""
-    try:
-        return get_bytes(mc, bucket, key)
-    except S3Error as exc:
-        if exc.code != "NoSuchKey":
-            raise
-    return None
-
-
-def put_immutable(mc: Minio, bucket: str, key: str, data: bytes, content_type: str) -> bool:
-    """Store a content-addressed object unless it is there already (a
-    redelivered event rewrites nothing). Returns True if it was written."""
-    try:
-        mc.stat_object(bucket, key)
-        return False
-    except S3Error as exc:
-        if exc.code != "NoSuchKey":
-            raise
-    mc.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type,
-                  metadata={"Cache-Control": IMMUTABLE})
-    return True
-
-
-# -- used by the ingest API -------------------------------------------------
-
-# What a caller may treat as "MinIO is away for now" (answer 503, retry later).
-UNAVAILABLE: tuple[type[Exception], ...] = (urllib3.exceptions.HTTPError, ServerError)
-
-
-def put_stream(mc: Minio, bucket: str, key: str, reader: BinaryIO, part_size: int) -> None:
-    """Upload a stream of unknown length; the client holds one part in memory
-    at a time and aborts its multipart upload if `reader` raises."""
-    mc.put_object(bucket, key, reader, length=-1, part_size=part_size)
-
-
-def read_range(mc: Minio, bucket: str, key: str, offset: int, length: int) -> bytes:
-    response = mc.get_object(bucket, key, offset=offset, length=length)
-    try:
-        return response.read()
-    finally:
-        response.close()
-        response.release_conn()
-
-
-def copy(mc: Minio, bucket: str, source: str, target: str, content_type: str | None = None) -> None:
-    """Server-side copy within a bucket; the bytes never come through us.
-    With `content_type` the metadata is replaced, else it is kept."""
-    if content_type:
-        mc.copy_object(bucket, target, CopySource(bucket, source),
-                       metadata={"Content-Type": content_type}, metadata_directive=REPLACE)
-    else:
-        mc.copy_object(bucket, target, CopySource(bucket, source))
-
-
-def remove(mc: Minio, bucket: str, key: str) -> None:
-    """Removing a key that is not there succeeds (S3 semantics): safe to repeat."""
-    mc.remove_object(bucket, key)
-
-
-def keys_older_than(mc: Minio, bucket: str, prefix: str, age: timedelta) -> list[str]:
-    cutoff = datetime.now(UTC) - age
-    return [o.object_name for o in mc.list_objects(bucket, prefix=prefix, recursive=True)
-            if o.last_modified is not None and o.last_modified < cutoff]
-
-
-def presigner(settings: MinioSettings, base_url: str) -> Minio:
-    """A client that only signs URLs for `base_url` (scheme://host[:port], no
-    path), the address viewers dial, e.g. the nginx cache. Signing is local:
-    the region is fixed, so no request is made."""
-    url = urlsplit(base_url)
-    return Minio(url.netloc, access_key=settings.access_key,
-                 secret_key=settings.secret_key.get_secret_value(),
-                 secure=url.scheme == "https", region=settings.region)
-
-
-def presigned_get(signer: Minio, bucket: str, key: str, expires_s: int) -> str:
-    return signer.presigned_get_object(bucket, key, expires=timedelta(seconds=expires_s))
+def wait_ready(settings: MinioSettings, timeout_s: float = 60) -> None:
+    scheme = "https" if settings.secure else "http"
+    url = f"{scheme}://{settings.endpoint}/minio/health/ready"
+    http = urllib3.PoolManager(timeout=2, retries=False)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if http.request("GET", url).status == 200:
+                return
+        except urllib3.exceptions.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"MinIO at {settings.endpoint} not ready")
+        time.sleep(0.3)

@@ -1,12 +1,39 @@
-"""The nginx delivery cache: health and purge of cached copies."""
+"""The nginx delivery cache: its health, and purging cached copies."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import time
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+from pydantic import SecretStr
 
 from connectors.settings import NginxSettings
+
+PURGE_TOKEN_HEADER = "X-Darkroom-Purge-Token"
+
+# What a caller may treat as "nginx is away for now".
+UNAVAILABLE: tuple[type[Exception], ...] = (httpx.TransportError,)
+
+
+class DeliveryCache:
+    """What the API asks of the cache in front of MinIO."""
+
+    def __init__(self, settings: NginxSettings) -> None:
+        self._settings = settings
+        self._base = (settings.purge_url or settings.url).rstrip("/")
+        self._headers: dict[str, str] = {}
+
+    def purge(self, path: str) -> bool:
+        """Drop the cached copy of `path` (`/bucket/key`); True if one was cached."""
+        response = httpx.request("PURGE", f"{self._base}{path}", headers=self._headers,
+                                 timeout=self._settings.timeout_s)
+        if response.status_code not in (200, 404):
+            response.raise_for_status()
+        return response.status_code == 200
 
 
 def wait_ready(settings: NginxSettings, timeout_s: float = 30) -> str:
@@ -24,10 +51,60 @@ def wait_ready(settings: NginxSettings, timeout_s: float = 30) -> str:
         time.sleep(0.3)
 
 
-def purge(settings: NginxSettings, path: str) -> bool:
-    """Drop the cached copy of `path` (`/bucket/key`); True if one was cached."""
-    base = settings.purge_url or settings.url
-    response = httpx.request("PURGE", f"{base}{path}", timeout=settings.timeout_s)
-    if response.status_code not in (200, 404):
-        response.raise_for_status()
-    return response.status_code == 200
+class InvalidSignature(Exception):
+    """A signed delivery URL that is unsigned, tampered, expired or of an unknown key."""
+
+
+class UrlSigner:
+    """Darkroom's one signing scheme for delivery URLs, which nginx verifies
+    (deploy/images/nginx/signing.js) before it serves a private variant or a
+    transform, cached or not:
+
+        signature = base64url(HMAC-SHA256(key, "<path>\n<expires>")), no padding
+
+    carried as `?e=<expires, unix s>&k=<key id>&s=<signature>`. Several keys
+    verify at once; the first signs. Rotation: add a key in front, keep the
+    old one until the longest URL it signed has expired, then drop it."""
+
+    def __init__(self, keys: SecretStr) -> None:
+        self._keys = parse_keys(keys.get_secret_value())
+        self._kid, self._secret = next(iter(self._keys.items()))
+
+    def _mac(self, secret: bytes, path: str, expires: int) -> str:
+        digest = hmac.new(secret, f"{path}\n{expires}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def query(self, path: str, expires: int) -> str:
+        """The query string that signs `path` until `expires`."""
+        return urlencode({"e": expires, "k": self._kid, "s": self._mac(self._secret, path, expires)})
+
+    def sign(self, base_url: str, path: str, lifetime_s: int, now: float | None = None) -> str:
+        expires = int((time.time() if now is None else now) + lifetime_s)
+        return f"{base_url.rstrip('/')}{path}?{self.query(path, expires)}"
+
+    def verify(self, url: str, now: float | None = None) -> str:
+        """The path `url` signs; InvalidSignature unless valid and unexpired."""
+        parts = urlsplit(url)
+        args = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        secret = self._keys.get(args.get("k", ""))
+        if secret is None or not args.get("e", "").isdigit() or "s" not in args:
+            raise InvalidSignature("unsigned, or signed with a key that is not active")
+        if not hmac.compare_digest(self._mac(secret, parts.path, int(args["e"])), args["s"]):
+            raise InvalidSignature("the signature does not match")
+        if int(args["e"]) < (time.time() if now is None else now):
+            raise InvalidSignature("the URL has expired")
+        return parts.path
+
+
+def parse_keys(text: str) -> dict[str, bytes]:
+    """`kid:secret,kid:secret` in order; ValueError when malformed."""
+    keys: dict[str, bytes] = {}
+    for item in filter(None, (i.strip() for i in text.split(","))):
+        kid, sep, secret = item.partition(":")
+        if not sep or not kid.isalnum() or len(secret) < 16:
+            raise ValueError("signing keys look like `kid:secret` (kid letters and digits, "
+                             "secret 16 characters or more), comma-separated")
+        keys[kid] = secret.encode()
+    if not keys:
+        raise ValueError("at least one signing key is needed")
+    return keys

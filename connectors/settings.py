@@ -58,3 +58,18 @@ class NginxSettings(BaseSettings):
     # public URL (inside a Docker network or a cluster); empty: `url`.
     purge_url: str = ""
     timeout_s: float = 5.0
+
+
+class DeliverySettings(BaseSettings):
+    """What the delivery tier (nginx) shares with the API and the render
+    service. Secrets only, no defaults: the stack generates them."""
+
+    model_config = _prefix("DELIVERY")
+    # Keys of signed delivery URLs, `kid:secret,kid:secret`: the first signs new
+    # URLs, every one listed verifies (so a key rotates without breaking live URLs).
+    signing_keys: SecretStr
+    # Sent by the API with PURGE requests; nginx refuses a purge without it.
+    purge_token: SecretStr
+    # Sent by nginx to MinIO (as Referer) for private objects; MinIO's bucket
+    # policy lets only requests carrying it read under private/.
+    origin_secret: SecretStr

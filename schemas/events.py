@@ -1,7 +1,8 @@
 """The events Darkroom publishes: the contract downstream teams consume.
 
-Each event type is declared once, with its topic and version, and used by
-producers and consumers alike. Events carry ids, keys and facts, never
+Each event type is declared once, with its topic, version and an example
+(for the reference docs), and used by producers and consumers alike;
+declaring a subclass of Event registers it (`Event.declared()`). Events carry ids, keys and facts, never
 pixels. Consumers ignore fields they do not know, so adding an optional field
 is safe; removing, renaming or retyping one is a breaking change, which
 tests/schemas/test_compatibility.py refuses against the snapshots in
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +32,9 @@ class Event(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
     TOPIC: ClassVar[Topic]
+    # Facts of an example for schemas/TOPICS.md (the common fields are filled in there).
+    EXAMPLE: ClassVar[dict[str, Any]]
+    _declared: ClassVar[list[type[Event]]] = []
 
     event_id: str = Field(default_factory=lambda: uuid.uuid4().hex,
                           description="Unique per event; a redelivery repeats it.")
@@ -38,6 +42,19 @@ class Event(BaseModel):
     image_id: str
     # A subclass that makes a breaking change overrides this default.
     schema_version: int = Field(default=1, description="Version of this event's schema.")
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        missing = [name for name in ("TOPIC", "EXAMPLE") if name not in cls.__dict__]
+        if missing:
+            raise TypeError(f"event {cls.__name__} must declare {' and '.join(missing)}")
+        Event._declared.append(cls)
+
+    @classmethod
+    def declared(cls) -> tuple[type[Event], ...]:
+        """Every event type, in declaration order."""
+        return tuple(Event._declared)
 
     @classmethod
     def version(cls) -> int:
@@ -56,6 +73,8 @@ class Event(BaseModel):
 
 class ImageUploaded(Event):
     TOPIC = topics.IMAGE_UPLOADED
+    EXAMPLE = dict(owner="user-1", sha256="9f86d0" + "0" * 58, original_key="user-1/9f86d0…",
+                   mime_type="image/jpeg", byte_size=2_481_152, width=4000, height=3000)
     owner: str
     sha256: str = Field(description="SHA-256 of the original's bytes, hex.")
     original_key: str = Field(description="Object key of the original in the originals bucket.")
@@ -79,6 +98,9 @@ class Variant(BaseModel):
 
 class VariantsReady(Event):
     TOPIC = topics.IMAGE_VARIANTS_READY
+    EXAMPLE = dict(variants=[dict(width=320, height=240, format="webp", key="v/3a/3a7bd3….webp",
+                                  byte_size=14_210)],
+                   placeholder="1QcSHQRnh493V4dIh4eXh1h4kJUI", dominant_color="#6b8fa3")
     variants: list[Variant]
     placeholder: str = Field(description="ThumbHash of the image, base64.")
     dominant_color: str = Field(description="#rrggbb")
@@ -86,6 +108,7 @@ class VariantsReady(Event):
 
 class ImageUpdated(Event):
     TOPIC = topics.IMAGE_UPDATED
+    EXAMPLE = dict(owner="user-1", title="Harbour at dawn", tags=["sea", "boat"])
     owner: str
     title: str | None = None
     description: str | None = None
@@ -95,11 +118,13 @@ class ImageUpdated(Event):
 
 class ImageDeleted(Event):
     TOPIC = topics.IMAGE_DELETED
+    EXAMPLE = dict(owner="user-1")
     owner: str
 
 
 class ImageFailed(Event):
     TOPIC = topics.IMAGE_FAILED
+    EXAMPLE = dict(stage="resize", code="truncated", reason="the JPEG data ends early")
     stage: str
     code: str = Field(description="Stable machine-readable reason, e.g. not_an_image.")
     reason: str = Field(description="What went wrong, for people.")
@@ -147,6 +172,11 @@ class ImageMetadata(BaseModel):
 
 class MetadataExtracted(Event):
     TOPIC = topics.IMAGE_METADATA_EXTRACTED
+    EXAMPLE = dict(
+        metadata=dict(camera_make="FUJIFILM", camera_model="X-T5", exposure_time_s=0.004, f_number=5.6,
+                      iso=200, taken_at="2026-05-01T06:12:09+02:00", orientation=1, width=4000, height=3000,
+                      mime_type="image/jpeg", byte_size=2_481_152),
+        skipped=[dict(field="taken_at", reason="invalid date 0000:00:00")])
     metadata: ImageMetadata
     skipped: list[SkippedField] = Field(default_factory=list,
                                         description="Fields present but unreadable, with why.")
@@ -161,6 +191,8 @@ class DetectedTag(BaseModel):
 
 class TagsDetected(Event):
     TOPIC = topics.IMAGE_TAGS_DETECTED
+    EXAMPLE = dict(model="efficientnet-lite0", tags=[dict(tag="boat", confidence=0.71)],
+                   labels=[dict(tag="fireboat", confidence=0.71)])
     model: str = Field(description="Classifier name and version, e.g. efficientnet-lite0.")
     tags: list[DetectedTag]
     labels: list[DetectedTag] = Field(default_factory=list,
@@ -169,6 +201,7 @@ class TagsDetected(Event):
 
 class ImageReady(Event):
     TOPIC = topics.IMAGE_READY
+    EXAMPLE = dict(owner="user-1")
     owner: str
 
 
@@ -183,10 +216,8 @@ class DeadLetter(BaseModel):
     key: str | None
     code: str
     reason: str
+    exception: str | None = Field(default=None, description="The error behind an unexpected failure.")
+    attempts: int = Field(default=1, description="How many times the stage tried before giving up.")
     payload: str = Field(description="The original record's value, as UTF-8 (replacement on bad bytes).")
     occurred_at: datetime = Field(default_factory=_now)
     schema_version: int = 1
-
-
-EVENTS: tuple[type[Event], ...] = (ImageUploaded, VariantsReady, ImageUpdated, ImageDeleted, ImageFailed,
-                                   MetadataExtracted, TagsDetected, ImageReady)

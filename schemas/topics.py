@@ -1,7 +1,9 @@
 """Every Kafka topic Darkroom owns, declared once.
 
-Producers, consumers, the bootstrap and the reference docs all read this list;
-no topic name is spelled anywhere else.
+A topic exists for Darkroom when it is declared here: the events' topics
+below, and one dead-letter topic per stage, declared by `dead_letter` when
+the stage is (streams/runner.py). The bootstrap, the reference docs and the
+tests read `declared()`; no topic name is spelled anywhere else.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DAY_MS = 24 * 60 * 60 * 1000
+DEAD_LETTER_PREFIX = "darkroom.dlq."
 
 
 @dataclass(frozen=True)
@@ -21,48 +24,53 @@ class Topic:
     cleanup_policy: str = "delete"
 
 
-IMAGE_UPLOADED = Topic("darkroom.image.uploaded", "image id", "An original was stored and recorded.")
-IMAGE_VARIANTS_READY = Topic(
-    "darkroom.image.variants.ready", "image id", "The resize stage stored every variant."
-)
-IMAGE_UPDATED = Topic("darkroom.image.updated", "image id", "Title, description, tags or visibility changed.")
-IMAGE_DELETED = Topic(
-    "darkroom.image.deleted", "image id", "The image and everything derived from it is gone."
-)
-IMAGE_FAILED = Topic("darkroom.image.failed", "image id", "A stage gave up on the image, with a reason.")
-IMAGE_METADATA_EXTRACTED = Topic(
-    "darkroom.image.metadata.extracted", "image id", "The metadata stage read EXIF, IPTC and ICC facts."
-)
-IMAGE_TAGS_DETECTED = Topic(
-    "darkroom.image.tags.detected", "image id", "The tagging stage classified a variant of the image."
-)
-IMAGE_READY = Topic(
-    "darkroom.image.ready", "image id",
-    "Every stage is done (variants, metadata, tags) and the image is searchable.",
-)
+_DECLARED: dict[str, Topic] = {}
 
-def dead_letter(stage: str) -> Topic:
-    """Where a stage puts what it cannot process; kept longer, for people to look at."""
-    return Topic(f"darkroom.dlq.{stage}", "image id", f"Records the {stage} stage could not process.",
+
+def declare(topic: Topic) -> Topic:
+    """Add `topic` to the declared ones; declaring the same one again is a
+    no-op, a different topic under a taken name an error."""
+    known = _DECLARED.setdefault(topic.name, topic)
+    if known != topic:
+        raise ValueError(f"topic {topic.name} is already declared differently")
+    return known
+
+
+def declared() -> tuple[Topic, ...]:
+    """Every topic declared so far, in declaration order."""
+    return tuple(_DECLARED.values())
+
+
+def forget(name: str) -> None:
+    """Undo a declaration (for tests that declare a stage of their own)."""
+    _DECLARED.pop(name, None)
+
+
+def dead_letter_topic(stage: str) -> Topic:
+    """Where a stage puts what it cannot process; kept longer, for people to
+    look at. One partition: dead letters are few and read in order."""
+    return Topic(f"{DEAD_LETTER_PREFIX}{stage}", "image id", f"Records the {stage} stage could not process.",
                  partitions=1, retention_ms=30 * DAY_MS)
 
 
-DLQ_RESIZE = dead_letter("resize")
-DLQ_METADATA = dead_letter("metadata")
-DLQ_TAGGING = dead_letter("tagging")
-DLQ_INDEXING = dead_letter("indexing")
+def dead_letter(stage: str) -> Topic:
+    """The stage's dead-letter topic, declared."""
+    return declare(dead_letter_topic(stage))
 
-ALL: tuple[Topic, ...] = (
-    IMAGE_UPLOADED,
-    IMAGE_VARIANTS_READY,
-    IMAGE_UPDATED,
-    IMAGE_DELETED,
-    IMAGE_FAILED,
-    IMAGE_METADATA_EXTRACTED,
-    IMAGE_TAGS_DETECTED,
-    IMAGE_READY,
-    DLQ_RESIZE,
-    DLQ_METADATA,
-    DLQ_TAGGING,
-    DLQ_INDEXING,
-)
+
+IMAGE_UPLOADED = declare(Topic("darkroom.image.uploaded", "image id", "An original was stored and recorded."))
+IMAGE_VARIANTS_READY = declare(Topic(
+    "darkroom.image.variants.ready", "image id", "The resize stage stored every variant."))
+IMAGE_UPDATED = declare(Topic(
+    "darkroom.image.updated", "image id", "Title, description, tags or visibility changed."))
+IMAGE_DELETED = declare(Topic(
+    "darkroom.image.deleted", "image id", "The image and everything derived from it is gone."))
+IMAGE_FAILED = declare(Topic(
+    "darkroom.image.failed", "image id", "A stage gave up on the image, with a reason."))
+IMAGE_METADATA_EXTRACTED = declare(Topic(
+    "darkroom.image.metadata.extracted", "image id", "The metadata stage read EXIF, IPTC and ICC facts."))
+IMAGE_TAGS_DETECTED = declare(Topic(
+    "darkroom.image.tags.detected", "image id", "The tagging stage classified a variant of the image."))
+IMAGE_READY = declare(Topic(
+    "darkroom.image.ready", "image id",
+    "Every stage is done (variants, metadata, tags) and the image is searchable."))

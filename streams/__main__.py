@@ -3,21 +3,20 @@ consumer group, so ops scale each stage on its own)."""
 
 from __future__ import annotations
 
-import importlib
 import sys
 
-STAGES = {"resize": "streams.resize", "metadata": "streams.metadata", "tagging": "streams.tagging",
-          "indexing": "streams.indexing"}
+from streams import registry
 
 
 def main() -> None:
-    if len(sys.argv) < 2 or sys.argv[1] not in STAGES:
-        sys.exit(f"usage: python -m streams {{{'|'.join(STAGES)}}} [faust worker options]")
-    stage = importlib.import_module(STAGES[sys.argv[1]])
+    stages = registry.discover()
+    if len(sys.argv) < 2 or sys.argv[1] not in stages:
+        sys.exit(f"usage: python -m streams {{{'|'.join(sorted(stages))}}} [faust worker options]")
+    stage = stages[sys.argv[1]]
     # faust reads its own command line: hand it `worker` and any extra options.
     # --without-web: faust's worker command serves HTTP on port 6066 whatever the
     # app says, so a second worker on one host would die on the busy port.
-    sys.argv = [f"darkroom-{sys.argv[1]}", "worker", "--loglevel", "info", "--without-web", *sys.argv[2:]]
+    sys.argv = [stage.group, "worker", "--loglevel", "info", "--without-web", *sys.argv[2:]]
     stage.app.main()
 
 

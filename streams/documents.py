@@ -10,6 +10,7 @@ later (or redelivered) event can bring back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -89,26 +90,31 @@ def taken_at(value: str | None) -> str | None:
         return None
 
 
+Sectioner = Callable[[Any, Doc | None], Doc]
+# Each input event of the document, and the section it owns: the indexing
+# stage reads exactly these topics (streams/indexing.py derives them from here).
+SECTIONS: dict[type[Event], tuple[str, Sectioner]] = {
+    ImageUploaded: ("uploaded", lambda e, user: {**uploaded_fields(e), **(user or {})}),
+    VariantsReady: ("variants", lambda e, _: {"variants": [v.model_dump() for v in e.variants],
+                                              "placeholder": e.placeholder,
+                                              "dominant_color": e.dominant_color}),
+    MetadataExtracted: ("metadata", lambda e, _: metadata_fields(e.metadata)),
+    TagsDetected: ("tags", lambda e, _: {
+        "model": e.model, "labels": " ".join(t.tag for t in e.labels) or None,
+        "model_tags": [{"tag": t.tag, "confidence": t.confidence, "source": t.source} for t in e.tags]}),
+    ImageUpdated: ("user", lambda e, _: user_fields(e.owner, e.visibility, e.title, e.description, e.tags)),
+    ImageDeleted: (DELETED, lambda e, _: {}),
+}
+
+
 def section(event: Event, user: Doc | None = None) -> Section:
     """The section `event` owns. An upload's user section comes from the
     record (`user`), since the upload event does not carry the form's text."""
-    if isinstance(event, ImageUploaded):
-        return "uploaded", {**uploaded_fields(event), **(user or {})}
-    if isinstance(event, ImageUpdated):
-        return "user", user_fields(event.owner, event.visibility, event.title, event.description,
-                                   event.tags)
-    if isinstance(event, VariantsReady):
-        return "variants", {"variants": [v.model_dump() for v in event.variants],
-                            "placeholder": event.placeholder, "dominant_color": event.dominant_color}
-    if isinstance(event, MetadataExtracted):
-        return "metadata", metadata_fields(event.metadata)
-    if isinstance(event, TagsDetected):
-        return "tags", {"model": event.model, "labels": " ".join(t.tag for t in event.labels) or None,
-                        "model_tags": [{"tag": t.tag, "confidence": t.confidence, "source": t.source}
-                                       for t in event.tags]}
-    if isinstance(event, ImageDeleted):
-        return DELETED, {}
-    raise TypeError(f"no section for {type(event).__name__}")
+    found = SECTIONS.get(type(event))
+    if found is None:
+        raise TypeError(f"no section for {type(event).__name__}")
+    name, fields = found
+    return name, fields(event, user)
 
 
 def merge(doc: Doc, image_id: str, name: str, fields: Doc, occurred_at: datetime) -> Doc | None:

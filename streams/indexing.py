@@ -1,7 +1,8 @@
 """The indexing stage: one search document per image, and the readiness rule.
 
-Input: `darkroom.image.uploaded`, `.variants.ready`, `.metadata.extracted`,
-`.tags.detected`, `.updated` and `.deleted`, consumer group
+Input: every event that owns a section of the document (documents.SECTIONS:
+`darkroom.image.uploaded`, `.variants.ready`, `.metadata.extracted`,
+`.tags.detected`, `.updated` and `.deleted`), consumer group
 `darkroom-indexing`, in whatever order they arrive. Output: the image's
 document in Elasticsearch (streams.documents assembles it) and, once the
 variants, metadata and tags sections are all there, `darkroom.image.ready`
@@ -22,44 +23,31 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from cassandra.cluster import Session
-from elasticsearch import Elasticsearch
-
-from connectors import cassandra, elasticsearch, records
+from connectors import elasticsearch
+from connectors.cassandra import Cassandra
+from connectors.elasticsearch import SearchIndex
+from connectors.records import PROCESSING, ImageRepository
 from connectors.settings import CassandraSettings, ElasticsearchSettings
-from schemas import topics
-from schemas.events import (
-    Event,
-    ImageDeleted,
-    ImageReady,
-    ImageUpdated,
-    ImageUploaded,
-    MetadataExtracted,
-    TagsDetected,
-    VariantsReady,
-)
+from schemas.events import Event, ImageReady, ImageUploaded
 from streams import documents
 from streams.errors import Poison
-from streams.runner import stage_app
+from streams.runner import derived_id, stage_app
 
-STAGE = "indexing"
 log = logging.getLogger(__name__)
 
-INPUTS = (ImageUploaded, VariantsReady, MetadataExtracted, TagsDetected, ImageUpdated, ImageDeleted)
 CONFLICT_RETRIES = 10  # concurrent writers of one image are few; more means something is wrong
 
 
 @dataclass
 class Deps:
-    es: Elasticsearch
-    index: str  # the images alias
-    db: Session
+    index: SearchIndex
+    images: ImageRepository
     publish: Callable[[Event], Awaitable[None]]  # returns once Kafka has the event
 
 
-def _user_section(event: ImageUploaded, db: Session) -> dict | None:
+def _user_section(event: ImageUploaded, images: ImageRepository) -> dict | None:
     """The upload form's text lives in the record, not in the event."""
-    record = records.get(db, event.image_id)
+    record = images.get(event.image_id)
     if record is None:
         return None
     return documents.user_fields(record.owner, record.visibility, record.title, record.description,
@@ -71,12 +59,12 @@ def write(deps: Deps, event: Event, user: dict | None = None) -> dict:
     document as it now stands (unchanged when the event was old news)."""
     name, fields = documents.section(event, user)
     for _ in range(CONFLICT_RETRIES):
-        doc, version = elasticsearch.get_versioned(deps.es, deps.index, event.image_id)
+        doc, version = deps.index.get_versioned(event.image_id)
         new = documents.merge(doc, event.image_id, name, fields, event.occurred_at)
         if new is None:
             return doc
         try:
-            elasticsearch.put_versioned(deps.es, deps.index, event.image_id, new, version)
+            deps.index.put_versioned(event.image_id, new, version)
             return new
         except elasticsearch.Conflict:
             continue
@@ -90,11 +78,13 @@ async def ready_if_complete(deps: Deps, image_id: str, doc: dict) -> bool:
     in and the record is still processing. True if it did."""
     if not documents.is_complete(doc):
         return False
-    record = await asyncio.to_thread(records.get, deps.db, image_id)
-    if record is None or record.status != records.PROCESSING:
+    record = await asyncio.to_thread(deps.images.get, image_id)
+    if record is None or record.status != PROCESSING:
         return False  # deleted, failed, or already ready: nothing to announce
-    await deps.publish(ImageReady(image_id=image_id, owner=record.owner))
-    await asyncio.to_thread(records.mark_ready, deps.db, image_id)
+    # One ready per image, whichever event completed it: a redelivery repeats the id.
+    await deps.publish(ImageReady(event_id=derived_id("indexing", "ready", image_id), image_id=image_id,
+                                  owner=record.owner))
+    await asyncio.to_thread(deps.images.mark_ready, image_id)
     log.info("ready image_id=%s", image_id)
     return True
 
@@ -102,7 +92,7 @@ async def ready_if_complete(deps: Deps, image_id: str, doc: dict) -> bool:
 async def process(event: Event, deps: Deps) -> None:
     user = None
     if isinstance(event, ImageUploaded):
-        user = await asyncio.to_thread(_user_section, event, deps.db)
+        user = await asyncio.to_thread(_user_section, event, deps.images)
         if user is None:
             return None  # deleted before we got to it: its delete event tombstones it
     doc = await asyncio.to_thread(write, deps, event, user)
@@ -119,9 +109,8 @@ async def _publish_now(event: Event) -> None:
 
 
 def make_deps() -> Deps:
-    es, db = ElasticsearchSettings(), CassandraSettings()
-    return Deps(es=elasticsearch.client(es), index=elasticsearch.alias(es, "images"),
-                db=cassandra.connect(db, db.keyspace), publish=_publish_now)
+    return Deps(index=SearchIndex(ElasticsearchSettings()),
+                images=ImageRepository(Cassandra(CassandraSettings())), publish=_publish_now)
 
 
-app = stage_app(STAGE, INPUTS, topics.DLQ_INDEXING, make_deps, process)
+app = stage_app("indexing", tuple(documents.SECTIONS), make_deps, process)

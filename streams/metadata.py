@@ -22,28 +22,25 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from cassandra.cluster import Session
-from minio import Minio
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from connectors import cassandra, minio, records
+from connectors.cassandra import Cassandra
+from connectors.minio import Bucket, ObjectStore
+from connectors.records import ImageRepository
 from connectors.settings import CassandraSettings, MinioSettings
-from schemas import topics
 from schemas.events import ImageUploaded, MetadataExtracted
 from streams import extract, originals
 from streams.runner import stage_app
 
-STAGE = "metadata"
-
 
 class MetadataSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DARKROOM_METADATA_", extra="ignore")
-    max_text_chars: int = extract.Limits.max_text_chars  # a longer text field is skipped
-    max_keywords: int = extract.Limits.max_keywords  # more are cut to this many
-    max_keyword_chars: int = extract.Limits.max_keyword_chars  # a longer keyword is dropped
+    max_text_chars: int = extract.TextLimits.max_text_chars  # a longer text field is skipped
+    max_keywords: int = extract.TextLimits.max_keywords  # more are cut to this many
+    max_keyword_chars: int = extract.TextLimits.max_keyword_chars  # a longer keyword is dropped
 
-    def limits(self) -> extract.Limits:
-        return extract.Limits(max_text_chars=self.max_text_chars, max_keywords=self.max_keywords,
+    def limits(self) -> extract.TextLimits:
+        return extract.TextLimits(max_text_chars=self.max_text_chars, max_keywords=self.max_keywords,
                               max_keyword_chars=self.max_keyword_chars)
 
 
@@ -51,32 +48,29 @@ class MetadataSettings(BaseSettings):
 class Deps:
     """Just what this stage talks to."""
 
-    store: Minio
-    settings: MinioSettings
-    db: Session
-    limits: extract.Limits
+    originals: Bucket
+    images: ImageRepository
+    limits: extract.TextLimits
 
 
-def extracted_event(event: ImageUploaded, data: bytes, limits: extract.Limits) -> MetadataExtracted:
+def extracted_event(event: ImageUploaded, data: bytes, limits: extract.TextLimits) -> MetadataExtracted:
     """The facts of `data` as the event to publish (GPS only with opt-in)."""
     metadata, skipped = extract.extract(data, event.keep_gps, limits)
     return MetadataExtracted(image_id=event.image_id, metadata=metadata, skipped=skipped)
 
 
 async def process(event: ImageUploaded, deps: Deps) -> MetadataExtracted | None:
-    data = await originals.read(event, deps.store, deps.settings.originals_bucket, deps.db)
+    data = await originals.read(event, deps.originals, deps.images)
     if data is None:
         return None  # deleted: nothing to do
     extracted = await asyncio.to_thread(extracted_event, event, data, deps.limits)
-    await asyncio.to_thread(records.save_metadata, deps.db, event.image_id, extracted.metadata,
-                            extracted.skipped)
+    await asyncio.to_thread(deps.images.save_metadata, event.image_id, extracted.metadata, extracted.skipped)
     return extracted
 
 
 def make_deps() -> Deps:
-    settings, db = MinioSettings(), CassandraSettings()
-    return Deps(store=minio.client(settings), settings=settings, db=cassandra.connect(db, db.keyspace),
-                limits=MetadataSettings().limits())
+    return Deps(originals=ObjectStore(MinioSettings()).originals,
+                images=ImageRepository(Cassandra(CassandraSettings())), limits=MetadataSettings().limits())
 
 
-app = stage_app(STAGE, [ImageUploaded], topics.DLQ_METADATA, make_deps, process)
+app = stage_app("metadata", [ImageUploaded], make_deps, process)

@@ -19,19 +19,18 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from cassandra.cluster import Session
-from minio import Minio
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from connectors import cassandra, minio, records
+from connectors import minio
+from connectors.cassandra import Cassandra
+from connectors.minio import Bucket, ObjectStore
+from connectors.records import ImageRepository
 from connectors.settings import CassandraSettings, MinioSettings
-from schemas import topics
 from schemas.events import ImageUploaded, Variant, VariantsReady
+from schemas.media import ImageLimits
 from streams import imaging, originals
 from streams.errors import Poison
 from streams.runner import stage_app
-
-STAGE = "resize"
 
 
 class ResizeSettings(BaseSettings):
@@ -45,21 +44,19 @@ class ResizeSettings(BaseSettings):
 class Deps:
     """Just what this stage talks to."""
 
-    store: Minio
-    settings: MinioSettings
-    db: Session
+    originals: Bucket
+    variants: Bucket
+    images: ImageRepository
     pool: ProcessPoolExecutor
     options: imaging.LadderOptions
 
 
-def variant_object_key(event: ImageUploaded, variant: imaging.Variant) -> str:
-    # Anonymous reads (and so the nginx cache) are allowed under public/ only.
-    prefix = "private" if event.visibility == "private" else "public"
-    return f"{prefix}/{imaging.variant_key(event.image_id, variant)}"
+def variant_object_key(event: ImageUploaded, rendition: imaging.Rendition) -> str:
+    return minio.visibility_prefix(event.visibility) + imaging.variant_key(event.image_id, rendition)
 
 
 async def process(event: ImageUploaded, deps: Deps) -> VariantsReady | None:
-    original = await originals.read(event, deps.store, deps.settings.originals_bucket, deps.db)
+    original = await originals.read(event, deps.originals, deps.images)
     if original is None:
         return None  # deleted: nothing to do
     try:
@@ -67,25 +64,26 @@ async def process(event: ImageUploaded, deps: Deps) -> VariantsReady | None:
     except imaging.UndecodableImage as exc:
         raise Poison(exc.code, exc.message) from exc
     variants = []
-    for rendered in ladder.variants:
+    for rendered in ladder.renditions:
         key = variant_object_key(event, rendered)
-        await asyncio.to_thread(minio.put_immutable, deps.store, deps.settings.variants_bucket, key,
-                                rendered.data, rendered.content_type)
+        await asyncio.to_thread(deps.variants.put_immutable, key, rendered.data, rendered.content_type)
         variants.append(Variant(width=rendered.width, height=rendered.height, format=rendered.format,
                                 key=key, byte_size=len(rendered.data)))
-    await asyncio.to_thread(records.set_variants, deps.db, event.image_id, variants,
-                            ladder.placeholder, ladder.dominant_color)
+    await asyncio.to_thread(deps.images.set_variants, event.image_id, variants, ladder.placeholder,
+                            ladder.dominant_color)
     return VariantsReady(image_id=event.image_id, variants=variants, placeholder=ladder.placeholder,
                          dominant_color=ladder.dominant_color)
 
 
 def make_deps() -> Deps:
-    settings, db, own = MinioSettings(), CassandraSettings(), ResizeSettings()
-    return Deps(store=minio.client(settings), settings=settings, db=cassandra.connect(db, db.keyspace),
+    store, own = ObjectStore(MinioSettings()), ResizeSettings()
+    return Deps(originals=store.originals, variants=store.variants,
+                images=ImageRepository(Cassandra(CassandraSettings())),
                 pool=imaging.new_pool(own.workers or None),
-                options=imaging.LadderOptions(avif=own.avif, jpeg_progressive=own.jpeg_progressive))
+                options=imaging.LadderOptions(avif=own.avif, jpeg_progressive=own.jpeg_progressive,
+                                              max_pixels=ImageLimits().max_pixels))
 
 
 # One image in work per pool process, so every core of the pool has one to render.
-app = stage_app(STAGE, [ImageUploaded], topics.DLQ_RESIZE, make_deps, process,
+app = stage_app("resize", [ImageUploaded], make_deps, process,
                 concurrency=ResizeSettings().workers or os.cpu_count() or 1)

@@ -21,19 +21,16 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from cassandra.cluster import Session
-from minio import Minio
-
-from connectors import cassandra, minio
+from connectors.cassandra import Cassandra
+from connectors.minio import Bucket, ObjectStore
+from connectors.records import ImageRepository
 from connectors.settings import CassandraSettings, MinioSettings
-from schemas import topics
 from schemas.events import DetectedTag, TagsDetected, Variant, VariantsReady
 from streams.classify import MODEL_NAME, Classifier, TaggingSettings, UndecodableVariant
 from streams.classify.model import INPUT_SIZE
 from streams.errors import Poison
 from streams.runner import stage_app
 
-STAGE = "tagging"
 log = logging.getLogger(__name__)
 
 
@@ -41,9 +38,8 @@ log = logging.getLogger(__name__)
 class Deps:
     """Just what this stage talks to."""
 
-    store: Minio
-    settings: MinioSettings
-    db: Session  # for the runner: poison marks the image failed
+    variants: Bucket
+    images: ImageRepository  # for the runner: poison marks the image failed
     classifier: Classifier
     options: TaggingSettings
     pool: ThreadPoolExecutor  # one thread: inference is CPU-bound and onnxruntime releases the GIL
@@ -65,8 +61,7 @@ async def process(event: VariantsReady, deps: Deps) -> TagsDetected | None:
     variant = pick_variant(event.variants)
     if variant is None:
         raise Poison("no_variant", "the event lists no variant to classify")
-    data = await asyncio.to_thread(minio.get_bytes_if_present, deps.store, deps.settings.variants_bucket,
-                                   variant.key)
+    data = await asyncio.to_thread(deps.variants.get_if_present, variant.key)
     if data is None:
         log.info("tagging: %s is gone (image deleted?), skipping %s", variant.key, event.image_id)
         return None
@@ -86,10 +81,11 @@ async def process(event: VariantsReady, deps: Deps) -> TagsDetected | None:
 
 def make_deps() -> Deps:
     """Loads the model: a moment, so in the worker, not at import."""
-    settings, own, db = MinioSettings(), TaggingSettings(), CassandraSettings()
-    return Deps(store=minio.client(settings), settings=settings, db=cassandra.connect(db, db.keyspace),
+    own = TaggingSettings()
+    return Deps(variants=ObjectStore(MinioSettings()).variants,
+                images=ImageRepository(Cassandra(CassandraSettings())),
                 classifier=Classifier(own.model_path, own.threads), options=own,
                 pool=ThreadPoolExecutor(max_workers=1, thread_name_prefix="classify"))
 
 
-app = stage_app(STAGE, [VariantsReady], topics.DLQ_TAGGING, make_deps, process)
+app = stage_app("tagging", [VariantsReady], make_deps, process)

@@ -1,4 +1,5 @@
-"""The API's own settings (DARKROOM_API_*); engine addresses live in connectors.settings.
+"""The API's own settings (DARKROOM_API_*); engine addresses live in
+connectors.settings, the image limits the stages share in schemas.media.
 
 Read once when the application starts (its lifespan), never at import, so a
 test can set the environment first. Every limit has a named default.
@@ -28,10 +29,6 @@ class ApiSettings(BaseSettings):
     max_file_bytes: int = Field(50 * MiB, gt=0, description="Largest original accepted, in bytes.")
     max_files_per_batch: int = Field(500, gt=0, description="Most files in one batch upload.")
     max_batch_bytes: int = Field(2048 * MiB, gt=0, description="Most file bytes in one batch upload.")
-    max_pixels: int = Field(
-        100_000_000, gt=0, description="Largest width x height, checked from the header before any "
-                                       "decoding. Pillow's own guard refuses above about 179 MP anyway.")
-    max_frames: int = Field(1000, gt=0, description="Most frames in an animation.")
     upload_threads: int = Field(
         32, gt=0, description="Uploads streamed to MinIO at the same time; more wait their turn.")
     wait_timeout_s: float = Field(

@@ -7,8 +7,6 @@ upload reports them per file instead.
 
 from __future__ import annotations
 
-from connectors import elasticsearch, minio, records
-
 
 class DarkroomError(Exception):
     code = "internal"
@@ -151,10 +149,6 @@ class InvalidCursor(DarkroomError):
 
     code = "invalid_cursor"
 
-
-# Driver exceptions that mean "an engine is away for now", from the connectors.
-ENGINE_ERRORS: tuple[type[Exception], ...] = (
-    records.UNAVAILABLE + minio.UNAVAILABLE + elasticsearch.UNAVAILABLE)
 
 # What is wrong with one file, not with the request: a batch reports these per file.
 FILE_ERRORS: tuple[type[DarkroomError], ...] = (

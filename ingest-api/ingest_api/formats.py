@@ -19,29 +19,13 @@ import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
 from ingest_api.errors import CorruptImage, TooManyFrames, TooManyPixels, UnsupportedFormat
+from schemas import media
+from schemas.media import AVIF, GIF, HEIC, HEIF, JPEG, PNG, SNIFF_BYTES, WEBP, Format, ImageLimits
+
+__all__ = ["AVIF", "GIF", "HEIC", "HEIF", "JPEG", "PNG", "SNIFF_BYTES", "WEBP", "Format", "ImageInfo",
+           "inspect", "sniff", "spliced"]
 
 pillow_heif.register_heif_opener()  # HEIC/HEIF; AVIF is Pillow's own
-
-SNIFF_BYTES = 64  # enough for every signature below, ISO-BMFF brands included
-HEVC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis"}  # HEIF holding HEVC: "HEIC"
-HEIF_BRANDS = {b"mif1", b"msf1"}  # HEIF of unspecified coding
-AVIF_BRANDS = {b"avif", b"avis"}
-
-
-@dataclass(frozen=True)
-class Format:
-    name: str  # what Darkroom calls it
-    pillow: str  # Pillow's plugin
-    mime_type: str
-
-
-JPEG = Format("jpeg", "JPEG", "image/jpeg")
-PNG = Format("png", "PNG", "image/png")
-GIF = Format("gif", "GIF", "image/gif")
-WEBP = Format("webp", "WEBP", "image/webp")
-HEIC = Format("heic", "HEIF", "image/heic")
-HEIF = Format("heif", "HEIF", "image/heif")
-AVIF = Format("avif", "AVIF", "image/avif")
 
 
 @dataclass(frozen=True)
@@ -52,47 +36,15 @@ class ImageInfo:
     frames: int
 
 
-@dataclass(frozen=True)
-class Limits:
-    max_pixels: int
-    max_frames: int
-
-
-def _iso_bmff(head: bytes) -> Format | None:
-    """HEIF and AVIF files open with an `ftyp` box: a major brand, a minor
-    version, then compatible brands; any of them may name the format."""
-    if head[4:8] != b"ftyp":
-        return None
-    box = head[8:max(16, int.from_bytes(head[:4], "big"))]
-    brands = {box[:4]} | {box[i:i + 4] for i in range(8, len(box) - 3, 4)}
-    if brands & AVIF_BRANDS:
-        return AVIF
-    if brands & HEVC_BRANDS:
-        return HEIC
-    if brands & HEIF_BRANDS:
-        return HEIF
-    return None
-
-
 def sniff(head: bytes | bytearray) -> Format:
     """The format the first bytes announce; UnsupportedFormat if none."""
-    head = bytes(head[:SNIFF_BYTES])
-    if head.startswith(b"\xff\xd8\xff"):
-        return JPEG
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return PNG
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return GIF
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return WEBP
-    found = _iso_bmff(head)
-    if found is None:
-        raise UnsupportedFormat("not an image of a supported format "
-                                "(JPEG, PNG, GIF, WebP, HEIC/HEIF, AVIF)")
-    return found
+    try:
+        return media.sniff(head)
+    except media.UnknownFormat as exc:
+        raise UnsupportedFormat(str(exc)) from None
 
 
-def inspect(source: io.BufferedIOBase, head: bytes, limits: Limits) -> ImageInfo:
+def inspect(source: io.BufferedIOBase, head: bytes, limits: ImageLimits) -> ImageInfo:
     """Read the header of the format `head` announces from `source` and check the limits."""
     fmt = sniff(head)
     try:

@@ -18,17 +18,15 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
-from connectors import minio, records
-from connectors.records import ImageRecord
-from ingest_api import events, formats, ids
+from connectors.kafka import EventBus
+from connectors.minio import Bucket
+from connectors.records import ImageRecord, ImageRepository
+from ingest_api import formats, ids
 from ingest_api.errors import EmptyFile, TooLarge, UploadInProgress
 from ingest_api.guard import Guard
 from schemas.events import ImageUploaded
-
-if TYPE_CHECKING:
-    from ingest_api.services import Services
+from schemas.media import ImageLimits
 
 log = logging.getLogger(__name__)
 
@@ -120,65 +118,62 @@ def original_key(owner: str, sha256: str) -> str:
     return f"originals/{owner}/{sha256}"
 
 
-def stage(svc: Services, chunks: Iterable[bytes]) -> Staged:
+def stage(*, originals: Bucket, chunks: Iterable[bytes], max_bytes: int, limits: ImageLimits) -> Staged:
     """Stream one file to a staging object and validate it. On any failure
     nothing is left behind (a refused file is often never stored at all)."""
-    bucket, key = svc.minio.originals_bucket, f"{STAGING}{uuid.uuid4().hex}"
-    reader = UploadReader(chunks, svc.api.max_file_bytes)
+    key = f"{STAGING}{uuid.uuid4().hex}"
+    reader = UploadReader(chunks, max_bytes)
     with Guard("stage") as guard:
-        guard.add("remove staging object", lambda: minio.remove(svc.store, bucket, key))
-        minio.put_stream(svc.store, bucket, key, reader, PART_SIZE)
+        guard.add("remove staging object", lambda: originals.remove(key))
+        originals.put_stream(key, reader, PART_SIZE)
         source = formats.spliced(reader.head, reader.size,
-                                 lambda offset, n: minio.read_range(svc.store, bucket, key, offset, n))
-        info = formats.inspect(source, reader.head, svc.limits)
+                                 lambda offset, n: originals.read_range(key, offset, n))
+        info = formats.inspect(source, reader.head, limits)
         guard.disarm()
     log.info("staged key=%s bytes=%d format=%s size=%dx%d frames=%d", key, reader.size, info.format.name,
              info.width, info.height, info.frames)
     return Staged(key, reader.sha256, reader.size, info)
 
 
-def discard(svc: Services, staged: Staged) -> None:
-    minio.remove(svc.store, svc.minio.originals_bucket, staged.key)
-
-
-def _claim(svc: Services, owner: str, sha256: str, image_id: str) -> ImageRecord | None:
+def _claim(images: ImageRepository, owner: str, sha256: str, image_id: str,
+           stale_claim_s: float) -> ImageRecord | None:
     """Claim the bytes for `image_id`: None if ours now, else the image that has them."""
     for _ in range(2):  # a second round only after a claim vanished under us
-        holder = records.claim_hash(svc.db, owner, sha256, image_id)
+        holder = images.claim_hash(owner, sha256, image_id)
         if holder is None:
             return None
-        existing = records.get(svc.db, holder)
+        existing = images.get(holder)
         if existing is not None:
             return existing
         # A claim without a record: an upload of these bytes in flight, or one that crashed.
-        since = records.claimed_at(svc.db, owner, sha256)
+        since = images.claimed_at(owner, sha256)
         if since is None:
             continue
-        if datetime.now(UTC) - since < timedelta(seconds=svc.api.stale_claim_s):
+        if datetime.now(UTC) - since < timedelta(seconds=stale_claim_s):
             raise UploadInProgress("the same file is being uploaded right now; retry in a moment")
-        if records.take_over_hash(svc.db, owner, sha256, holder, image_id):
+        if images.take_over_hash(owner, sha256, holder, image_id):
             log.warning("took over stale claim owner=%s sha256=%s from=%s", owner, sha256, holder)
             return None
     raise UploadInProgress("the same file is being uploaded right now; retry in a moment")
 
 
-def commit(svc: Services, staged: Staged, owner: str, meta: Meta) -> Outcome:
+def commit(*, originals: Bucket, images: ImageRepository, bus: EventBus, staged: Staged, owner: str,
+           meta: Meta, stale_claim_s: float) -> Outcome:
     """Dedup, move to the final key, record and announce a staged file. The
     staging object is gone afterwards whatever happens."""
-    bucket, db = svc.minio.originals_bucket, svc.db
     with Guard("commit") as guard:
-        guard.add("remove staging object", lambda: discard(svc, staged))
+        guard.add("remove staging object", lambda: originals.remove(staged.key))
         image_id = ids.new_id()
-        existing = _claim(svc, owner, staged.sha256, image_id)
+        existing = _claim(images, owner, staged.sha256, image_id, stale_claim_s)
         if existing is not None:
             log.info("duplicate owner=%s sha256=%s image_id=%s", owner, staged.sha256, existing.id)
             return Outcome(existing, duplicate=True)  # the guard removes the staging object
-        guard.add("release claim", lambda: records.release_hash(db, owner, staged.sha256, image_id))
+        guard.add("release claim", lambda: images.release_hash(owner, staged.sha256, image_id))
 
         final = original_key(owner, staged.sha256)
-        minio.copy(svc.store, bucket, staged.key, final, staged.info.format.mime_type)
-        guard.add("remove original", lambda: minio.remove(svc.store, bucket, final))
-        discard(svc, staged)
+        originals.copy(staged.key, final, staged.info.format.mime_type)
+        guard.add("remove original", lambda: originals.remove(final))
+        originals.remove(staged.key)
 
         info = staged.info
         record = ImageRecord(
@@ -186,28 +181,26 @@ def commit(svc: Services, staged: Staged, owner: str, meta: Meta) -> Outcome:
             mime_type=info.format.mime_type, byte_size=staged.size, width=info.width, height=info.height,
             frames=info.frames, visibility=meta.visibility, keep_gps=meta.keep_gps, title=meta.title,
             description=meta.description, tags=list(meta.tags))
-        records.create(db, record)
-        guard.add("delete record", lambda: records.delete(db, image_id))
+        images.create(record)
+        guard.add("delete record", lambda: images.delete(image_id))
 
-        events.emit(svc.producer, ImageUploaded(
+        bus.publish(ImageUploaded(
             image_id=image_id, owner=owner, sha256=staged.sha256, original_key=final,
             mime_type=info.format.mime_type, byte_size=staged.size, width=info.width, height=info.height,
             frames=info.frames, visibility=meta.visibility, keep_gps=meta.keep_gps,
-        ), svc.api.publish_timeout_s)
+        ))
         guard.disarm()
     log.info("accepted image_id=%s owner=%s bytes=%d", image_id, owner, staged.size)
     return Outcome(record, duplicate=False)
 
 
-def sweep_staging(svc: Services, older_than: timedelta | None = None) -> list[str]:
-    """Remove staging objects older than `older_than` (default: the
-    staging_max_age_s setting), left by uploads whose process died before
-    its guard ran. Returns the keys removed. Meant for a periodic job."""
-    age = older_than if older_than is not None else timedelta(seconds=svc.api.staging_max_age_s)
-    bucket = svc.minio.originals_bucket
-    stale = minio.keys_older_than(svc.store, bucket, STAGING, age)
+def sweep_staging(*, originals: Bucket, older_than: timedelta) -> list[str]:
+    """Remove staging objects older than `older_than`, left by uploads whose
+    process died before its guard ran. Returns the keys removed. Meant for a
+    periodic job."""
+    stale = originals.keys_older_than(STAGING, older_than)
     for key in stale:
-        minio.remove(svc.store, bucket, key)
+        originals.remove(key)
     if stale:
-        log.info("swept staging objects=%d older_than=%s", len(stale), age)
+        log.info("swept staging objects=%d older_than=%s", len(stale), older_than)
     return stale

@@ -17,7 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ingest_api.errors import ENGINE_ERRORS, DarkroomError
+from connectors.errors import UNAVAILABLE, is_unavailable
+from ingest_api.errors import DarkroomError
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,8 @@ async def _engine(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _internal(request: Request, exc: Exception) -> JSONResponse:
+    if is_unavailable(exc):  # an engine's own "busy" answer (Elasticsearch 503, MinIO SlowDown)
+        return await _engine(request, exc)
     log.error("unhandled error path=%s", request.url.path, exc_info=exc)
     return error_response("internal", "internal error")
 
@@ -114,6 +117,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
-    for engine_error in ENGINE_ERRORS:
+    for engine_error in UNAVAILABLE:
         app.add_exception_handler(engine_error, _engine)
     app.add_exception_handler(Exception, _internal)

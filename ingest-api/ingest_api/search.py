@@ -6,8 +6,6 @@ never listed to anyone else. Documents come from streams/indexing.py.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import re
@@ -15,11 +13,12 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
-from connectors import elasticsearch
-from ingest_api import delivery
+from connectors import minio
+from connectors.elasticsearch import SearchIndex
+from ingest_api import cursors
+from ingest_api.delivery import Delivery
 from ingest_api.errors import InvalidCursor
 from ingest_api.models import Facet, ModelTag, SearchItem, SearchOut, TagsOut, VariantOut
-from ingest_api.services import Services
 from schemas.events import Variant
 
 # search_after needs a total order: a unique tiebreaker ends every sort.
@@ -98,16 +97,15 @@ def search_body(query: SearchQuery, viewer: str | None, after: list | None) -> d
 
 
 def encode_cursor(query: SearchQuery, sort_values: list) -> str:
-    raw = json.dumps([query.fingerprint(), sort_values], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode([query.fingerprint(), sort_values])
 
 
 def decode_cursor(query: SearchQuery, cursor: str) -> list:
     """The search_after values of `cursor`; InvalidCursor unless this API
     made it for this very search (same text, filters and sort)."""
     try:
-        fingerprint, values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+        fingerprint, values = cursors.decode(cursor)
+    except (TypeError, ValueError):  # not a pair
         raise InvalidCursor("the cursor is not one this API made") from None
     if (fingerprint != query.fingerprint() or not isinstance(values, list)
             or len(values) != len(SORTS[query.sort])
@@ -116,16 +114,7 @@ def decode_cursor(query: SearchQuery, cursor: str) -> list:
     return values
 
 
-def _variant_key(key: str, visibility: str) -> str:
-    # catalog.update moves the objects when the visibility changes; the document
-    # keeps the keys of when the variants were made, so follow the move here.
-    head, sep, rest = key.partition("/")
-    if sep and head in ("public", "private"):
-        return f"{'private' if visibility == 'private' else 'public'}/{rest}"
-    return key
-
-
-def item(svc: Services, doc: dict) -> SearchItem:
+def item(delivery: Delivery, doc: dict) -> SearchItem:
     variants = sorted((Variant(**v) for v in doc.get("variants") or []), key=lambda v: (v.format, v.width))
     visibility = doc.get("visibility", "public")
     location = doc.get("location")
@@ -139,7 +128,9 @@ def item(svc: Services, doc: dict) -> SearchItem:
         location=[location["lat"], location["lon"]] if location else None,
         placeholder=doc.get("placeholder"), dominant_color=doc.get("dominant_color"),
         variants=[VariantOut(width=v.width, height=v.height, format=v.format,
-                             url=delivery.variant_url(svc, _variant_key(v.key, visibility)))
+                             # catalog.update moves the objects when the visibility changes; the
+                             # document keeps the keys of when they were made, so follow the move.
+                             url=delivery.variant_url(minio.for_visibility(v.key, visibility)))
                   for v in variants],
     )
 
@@ -149,12 +140,14 @@ def _facets(aggs: dict) -> dict[str, list[Facet]]:
                    for b in aggs[name]["buckets"]] for name in ("tags", "cameras", "years")}
 
 
-def search(svc: Services, viewer: str | None, query: SearchQuery, cursor: str | None) -> SearchOut:
+def search(*, index: SearchIndex, delivery: Delivery, viewer: str | None, query: SearchQuery,
+           cursor: str | None) -> SearchOut:
     after = decode_cursor(query, cursor) if cursor else None
-    found = elasticsearch.search(svc.es, svc.images_index, search_body(query, viewer, after))
+    found = index.search(search_body(query, viewer, after))
     hits = found["hits"]["hits"]
     page, more = hits[:query.limit], len(hits) > query.limit
-    return SearchOut(items=[item(svc, h["_source"]) for h in page], facets=_facets(found["aggregations"]),
+    return SearchOut(items=[item(delivery, h["_source"]) for h in page],
+                     facets=_facets(found["aggregations"]),
                      next_cursor=encode_cursor(query, page[-1]["sort"]) if more else None)
 
 
@@ -175,7 +168,7 @@ def tags_body(prefix: str, viewer: str | None, limit: int) -> dict:
     return {"query": {"bool": {"filter": filters}}, "size": 0, "aggs": {"tags": {"terms": terms}}}
 
 
-def complete_tags(svc: Services, viewer: str | None, prefix: str, limit: int) -> TagsOut:
-    found = elasticsearch.search(svc.es, svc.images_index, tags_body(prefix, viewer, limit))
+def complete_tags(*, index: SearchIndex, viewer: str | None, prefix: str, limit: int) -> TagsOut:
+    found = index.search(tags_body(prefix, viewer, limit))
     return TagsOut(tags=[Facet(value=b["key"], count=b["doc_count"])
                          for b in found["aggregations"]["tags"]["buckets"]])

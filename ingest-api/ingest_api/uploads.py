@@ -10,17 +10,23 @@ file still applies to it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 
+from connectors.errors import UNAVAILABLE
+from connectors.kafka import EventBus
+from connectors.minio import Bucket
+from connectors.records import ImageRepository
 from ingest_api import ingest
+from ingest_api.config import ApiSettings
 from ingest_api.errors import (
-    ENGINE_ERRORS,
     FILE_ERRORS,
     Aborted,
     BatchTooLarge,
@@ -35,7 +41,7 @@ from ingest_api.errors import (
 from ingest_api.models import UploadFields
 from ingest_api.multipart import FormReader, Part
 from ingest_api.pipe import Pipe
-from ingest_api.services import Services
+from schemas.media import ImageLimits
 
 log = logging.getLogger(__name__)
 
@@ -68,17 +74,18 @@ async def _bounded(request: Request, limit: int, error: type[DarkroomError]) -> 
         raise Aborted("the client went away before the upload was complete") from None
 
 
-async def _stage_part(svc: Services, part: Part) -> ingest.Staged:
+async def _stage_part(part: Part, *, originals: Bucket, pool: ThreadPoolExecutor, max_bytes: int,
+                      limits: ImageLimits) -> ingest.Staged:
     loop = asyncio.get_running_loop()
     pipe = Pipe(loop)
 
     def work() -> ingest.Staged:
         try:
-            return ingest.stage(svc, pipe)
+            return ingest.stage(originals=originals, chunks=pipe, max_bytes=max_bytes, limits=limits)
         finally:
             pipe.close_reader()
 
-    job = loop.run_in_executor(svc.upload_pool, work)
+    job = loop.run_in_executor(pool, work)
     try:
         async for chunk in part.chunks():
             if not await pipe.send(chunk):
@@ -92,13 +99,13 @@ async def _stage_part(svc: Services, part: Part) -> ingest.Staged:
     return await job
 
 
-async def receive(svc: Services, request: Request, *, batch: bool) -> Received:
+async def receive(request: Request, *, settings: ApiSettings, originals: Bucket, pool: ThreadPoolExecutor,
+                  limits: ImageLimits, batch: bool) -> Received:
     """Read the form, staging each file as it streams in. For one upload the
     first refused file ends the request; in a batch it is recorded and the
     next file is read. Whatever was staged is removed if this fails."""
-    api = svc.api
-    limit, error = ((api.max_batch_bytes, BatchTooLarge) if batch
-                    else (api.max_file_bytes + FORM_OVERHEAD, TooLarge))
+    limit, error = ((settings.max_batch_bytes, BatchTooLarge) if batch
+                    else (settings.max_file_bytes + FORM_OVERHEAD, TooLarge))
     form = FormReader(request.headers.get("content-type"), _bounded(request, limit, error))
     got = Received()
     file_field = "files" if batch else "file"
@@ -110,28 +117,30 @@ async def receive(svc: Services, request: Request, *, batch: bool) -> Received:
                 raise UnexpectedField(f"unexpected part {part.name!r}; files go in {file_field!r}")
             elif not batch and got.files:
                 raise UnexpectedField("one file per request; send several to /v1/images/batch")
-            elif len(got.files) >= api.max_files_per_batch:
-                raise TooManyFiles(f"at most {api.max_files_per_batch} files per batch")
+            elif len(got.files) >= settings.max_files_per_batch:
+                raise TooManyFiles(f"at most {settings.max_files_per_batch} files per batch")
             else:
                 try:
-                    got.files.append((part.filename, await _stage_part(svc, part)))
+                    staged = await _stage_part(part, originals=originals, pool=pool,
+                                               max_bytes=settings.max_file_bytes, limits=limits)
+                    got.files.append((part.filename, staged))
                 except FILE_ERRORS as exc:
                     if not batch:
                         raise
                     got.files.append((part.filename, exc))
     except BaseException:
-        await discard(svc, got.staged())
+        await discard(originals, got.staged())
         raise
     if not got.files:
         raise MissingFile(f"no file in the {file_field!r} field")
     return got
 
 
-async def discard(svc: Services, staged: list[ingest.Staged]) -> None:
+async def discard(originals: Bucket, staged: list[ingest.Staged]) -> None:
     for item in staged:
         try:
-            await run_in_threadpool(ingest.discard, svc, item)
-        except ENGINE_ERRORS:
+            await run_in_threadpool(originals.remove, item.key)
+        except UNAVAILABLE:
             log.warning("could not remove staging object key=%s (the sweeper will)", item.key)
 
 
@@ -146,24 +155,17 @@ def meta_from(fields: dict[str, str]) -> ingest.Meta:
                        visibility=parsed.visibility, keep_gps=parsed.gps)
 
 
-async def upload_one(svc: Services, request: Request, owner: str) -> ingest.Outcome:
-    got = await receive(svc, request, batch=False)
-    staged = got.staged()[0]
+async def upload(request: Request, *, owner: str, settings: ApiSettings, originals: Bucket,
+                 images: ImageRepository, bus: EventBus, pool: ThreadPoolExecutor, limits: ImageLimits,
+                 batch: bool) -> list[tuple[str, ingest.Outcome | DarkroomError]]:
+    """Receive the form, then commit each staged file. For one file, a refusal
+    is raised; in a batch, each file's outcome or refusal is reported."""
+    got = await receive(request, settings=settings, originals=originals, pool=pool, limits=limits,
+                        batch=batch)
     try:
         meta = meta_from(got.fields)
     except InvalidField:
-        await discard(svc, [staged])
-        raise
-    return await run_in_threadpool(ingest.commit, svc, staged, owner, meta)
-
-
-async def upload_batch(svc: Services, request: Request,
-                       owner: str) -> list[tuple[str, ingest.Outcome | DarkroomError]]:
-    got = await receive(svc, request, batch=True)
-    try:
-        meta = meta_from(got.fields)
-    except InvalidField:
-        await discard(svc, got.staged())
+        await discard(originals, got.staged())
         raise
     results: list[tuple[str, ingest.Outcome | DarkroomError]] = []
     for filename, item in got.files:
@@ -171,10 +173,17 @@ async def upload_batch(svc: Services, request: Request,
             results.append((filename, item))
             continue
         try:
-            results.append((filename, await run_in_threadpool(ingest.commit, svc, item, owner, meta)))
+            outcome = await run_in_threadpool(
+                functools.partial(ingest.commit, originals=originals, images=images, bus=bus, staged=item,
+                                  owner=owner, meta=meta, stale_claim_s=settings.stale_claim_s))
+            results.append((filename, outcome))
         except DarkroomError as exc:
+            if not batch:
+                raise
             results.append((filename, exc))
-        except ENGINE_ERRORS as exc:  # commit's guard has cleaned up; the others still go in
+        except UNAVAILABLE as exc:  # commit's guard has cleaned up; the others still go in
+            if not batch:
+                raise
             log.warning("commit failed filename=%s error=%s", filename, exc)
             results.append((filename, EngineUnavailable("a storage engine did not answer; retry")))
     return results

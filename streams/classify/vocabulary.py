@@ -92,7 +92,6 @@ def _table() -> dict[int, tuple[str, ...]]:
 
 
 TAGS_OF_CLASS: dict[int, tuple[str, ...]] = _table()
-VOCABULARY: tuple[str, ...] = tuple(sorted({t for tags in TAGS_OF_CLASS.values() for t in tags}))
 
 
 def tag_confidences(probabilities: np.ndarray) -> list[tuple[str, float]]:

@@ -31,20 +31,20 @@ from dataclasses import dataclass
 from PIL import Image, ImageCms
 
 from schemas.events import ImageMetadata, SkippedField
+from schemas.media import PILLOW_PLUGINS
 from streams.extract import exif, iptc
 from streams.extract.values import Facts, Unreadable, text, whole, within
-from streams.imaging.decode import ALLOWED_FORMATS
 
 
 @dataclass(frozen=True)
-class Limits:
+class TextLimits:
     max_text_chars: int = 2000  # IPTC's own limit for a caption
     max_keywords: int = 100
     max_keyword_chars: int = 64  # IPTC's own limit for a keyword
 
 
 def extract(data: bytes, keep_gps: bool,
-            limits: Limits = Limits()) -> tuple[ImageMetadata, list[SkippedField]]:
+            limits: TextLimits = TextLimits()) -> tuple[ImageMetadata, list[SkippedField]]:
     facts = Facts(values={"byte_size": len(data)})
     try:
         im = _open(data)
@@ -68,14 +68,14 @@ def _open(data: bytes) -> Image.Image:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # DecompressionBombWarning: we never decode pixels here
         try:
-            return Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+            return Image.open(io.BytesIO(data), formats=PILLOW_PLUGINS)
         except Image.UnidentifiedImageError:
             raise Unreadable("not an image in a format Darkroom reads") from None
         except Exception as exc:  # noqa: BLE001 - a plugin's header parser may raise anything on hostile bytes
             raise Unreadable(f"unreadable header: {type(exc).__name__}") from None
 
 
-def _exif(im: Image.Image, facts: Facts, keep_gps: bool, limits: Limits) -> None:
+def _exif(im: Image.Image, facts: Facts, keep_gps: bool, limits: TextLimits) -> None:
     block = im.info.get("exif")
     if isinstance(block, bytes) and block:
         try:
@@ -119,7 +119,7 @@ def _frames(im: Image.Image, facts: Facts) -> None:
     facts.values["frames"] = max(frames, 1)
 
 
-def _icc(im: Image.Image, facts: Facts, limits: Limits) -> None:
+def _icc(im: Image.Image, facts: Facts, limits: TextLimits) -> None:
     profile = im.info.get("icc_profile")
     if not profile:
         return
@@ -131,7 +131,7 @@ def _icc(im: Image.Image, facts: Facts, limits: Limits) -> None:
     facts.read("icc_profile", description, text(limits.max_text_chars))
 
 
-def _iptc(im: Image.Image, facts: Facts, limits: Limits) -> None:
+def _iptc(im: Image.Image, facts: Facts, limits: TextLimits) -> None:
     try:
         info = iptc.parse(im)
     except Exception as exc:  # noqa: BLE001 - Pillow's IPTC parser may raise anything on a hostile block

@@ -1,7 +1,7 @@
 """Image core of Darkroom's resize stage: pure functions, no Kafka.
 
     ladder = render_ladder(data, LadderOptions(avif=False))
-    for v in ladder.variants:
+    for v in ladder.renditions:
         store.put(variant_key(image_id, v), v.data, v.content_type)
 
 render_ladder raises UndecodableImage(code, message) for poison input
@@ -11,7 +11,7 @@ render_ladder raises UndecodableImage(code, message) for poison input
 from .errors import CODES, UndecodableImage
 from .keys import variant_key
 from .ladder import render_ladder
-from .model import RUNGS, Ladder, LadderOptions, Variant, plan_sizes
+from .model import RUNGS, Ladder, LadderOptions, Rendition, plan_sizes
 from .pool import new_pool, render_in
 
 __all__ = [
@@ -20,7 +20,7 @@ __all__ = [
     "Ladder",
     "LadderOptions",
     "UndecodableImage",
-    "Variant",
+    "Rendition",
     "new_pool",
     "plan_sizes",
     "render_in",

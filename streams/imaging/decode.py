@@ -13,14 +13,12 @@ from dataclasses import dataclass
 import pillow_heif
 from PIL import Image
 
+from schemas.media import PILLOW_PLUGINS
+
 from . import errors as E
 
 # Registering is idempotent; done at import so pool workers get it too.
 pillow_heif.register_heif_opener()
-
-# Formats we render. Everything else Pillow knows (EPS needs Ghostscript,
-# PSD, ICO, ...) is refused as unsupported_format: less attack surface.
-ALLOWED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "HEIF", "AVIF", "TIFF", "BMP")
 
 _ORIENTATION_TAG = 0x0112
 
@@ -43,7 +41,7 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
         # We enforce our own limit below; Pillow's global one stays a backstop.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            im = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+            im = Image.open(io.BytesIO(data), formats=PILLOW_PLUGINS)
         except Image.DecompressionBombError as exc:
             raise E.UndecodableImage(E.TOO_MANY_PIXELS, str(exc)) from None
         except Image.UnidentifiedImageError:

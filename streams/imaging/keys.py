@@ -11,13 +11,13 @@ of digest are plenty inside one image's handful of keys."""
 
 import re
 
-from .model import Variant
+from .model import Rendition
 
 _IMAGE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 
 
-def variant_key(image_id: str, variant: Variant) -> str:
+def variant_key(image_id: str, rendition: Rendition) -> str:
     if not _IMAGE_ID.fullmatch(image_id):
         # ids land in object paths: no slashes, dots or empties
         raise ValueError(f"image id {image_id!r} is not [A-Za-z0-9_-]{{1,128}}")
-    return f"v/{image_id}/{variant.width}x{variant.height}-{variant.sha256[:16]}.{variant.extension}"
+    return f"v/{image_id}/{rendition.width}x{rendition.height}-{rendition.sha256[:16]}.{rendition.extension}"

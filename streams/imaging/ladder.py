@@ -15,7 +15,7 @@ import hashlib
 from PIL import Image
 
 from . import decode, encode, placeholder, steps
-from .model import CONTENT_TYPES, Ladder, LadderOptions, Variant, plan_sizes
+from .model import CONTENT_TYPES, Ladder, LadderOptions, Rendition, plan_sizes
 
 # The first resize works on the whole decoded original and is the costliest
 # step after encoding: BICUBIC there measured 2.3x faster than LANCZOS at
@@ -54,22 +54,22 @@ def _render(im: Image.Image, opts: LadderOptions) -> Ladder:
         rungs.append(rungs[-1].resize(size, _FILTER))
     rungs.reverse()  # smallest first
 
-    variants = tuple(_variant(rung, fmt, opts) for rung in rungs for fmt in opts.formats)
+    renditions = tuple(_rendition(rung, fmt, opts) for rung in rungs for fmt in opts.formats)
     upright = (stored_h, stored_w) if steps.swaps_axes(src.orientation) else (stored_w, stored_h)
     return Ladder(
         source_format=src.format,
         width=upright[0],
         height=upright[1],
         animated=src.animated,
-        variants=variants,
+        renditions=renditions,
         placeholder=placeholder.thumbhash_base64(rungs[0]),
         dominant_color=placeholder.dominant_color(rungs[0]),
     )
 
 
-def _variant(im: Image.Image, fmt: str, opts: LadderOptions) -> Variant:
+def _rendition(im: Image.Image, fmt: str, opts: LadderOptions) -> Rendition:
     data = encode.encode(im, fmt, opts)
-    return Variant(
+    return Rendition(
         width=im.width,
         height=im.height,
         format=fmt,

@@ -1,5 +1,5 @@
 """Value types of the resize stage: what to render (LadderOptions), what came
-out (Ladder, Variant), and which sizes an image gets (plan_sizes).
+out (Ladder, Rendition: one rung in one format, encoded), and which sizes an image gets (plan_sizes).
 
 All are frozen dataclasses of plain values, so they pickle cheaply across a
 process pool and compare by value in tests."""
@@ -38,7 +38,7 @@ class LadderOptions:
 
 
 @dataclass(frozen=True)
-class Variant:
+class Rendition:
     width: int
     height: int
     format: str  # "jpeg" | "webp" | "avif"
@@ -57,7 +57,7 @@ class Ladder:
     width: int  # the original, upright (EXIF orientation applied)
     height: int
     animated: bool  # variants then show the first frame only
-    variants: tuple[Variant, ...]  # rung ascending, then LadderOptions.formats order
+    renditions: tuple[Rendition, ...]  # rung ascending, then LadderOptions.formats order
     placeholder: str  # ThumbHash, standard base64
     dominant_color: str  # "#rrggbb"
 

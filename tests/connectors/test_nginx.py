@@ -34,9 +34,9 @@ def test_miss_then_hit_then_purge_then_miss(public_object):
     assert second.headers["cache-control"] == IMMUTABLE
     assert second.content == first.content
 
-    assert nginx.purge(settings, public_object) is True
+    assert nginx.DeliveryCache(settings).purge(public_object) is True
     assert httpx.get(url).headers["x-cache-status"] == "MISS"
-    assert nginx.purge(settings, public_object) is True  # cached again by that GET
+    assert nginx.DeliveryCache(settings).purge(public_object) is True  # cached again by that GET
 
 
 def test_range_request_is_answered_from_cache(public_object):

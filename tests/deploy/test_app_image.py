@@ -43,7 +43,7 @@ def test_api_container_is_healthy_and_reaches_the_engines(stack, docker_client):
 
 
 def test_every_stage_runs_from_the_image_and_joins_its_own_group(stack, docker_client):
-    workers = tuple(s for s in engines.SERVICES if s.command[0] == "worker")
+    workers = tuple(s for s in engines.services() if s.command[0] == "worker")
     groups = {f"darkroom-{s.command[1]}" for s in workers}
     stack.start_services(docker_client, stack.addresses, workers)
     try:

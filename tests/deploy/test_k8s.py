@@ -1,50 +1,41 @@
 """deploy/k8s agrees with the code: one Deployment per stage running that
-stage, scaled on its own consumer group's lag over the topics it reads."""
+stage, scaled on its own consumer group's lag over the topics it reads
+(devstack/k8s_check.py says where they disagree)."""
 
 from __future__ import annotations
 
-import importlib
-from pathlib import Path
+from devstack import k8s_check
 
-import yaml
-
-from connectors.settings import KafkaSettings
-from streams.__main__ import STAGES
-
-K8S = Path(__file__).parents[2] / "deploy" / "k8s"
-
-
-def _manifests(kind: str) -> dict[str, dict]:
-    documents = [d for d in yaml.safe_load_all((K8S / "stages.yaml").read_text()) if d]
-    return {d["metadata"]["name"]: d for d in documents if d["kind"] == kind}
-
-
-def _inputs(stage: str) -> set[str]:
-    app = importlib.import_module(STAGES[stage]).app
-    return {name for agent in app.agents.values() for name in agent.channel.topics}
+from streams import registry
 
 
 def test_one_deployment_per_stage_runs_that_stage():
-    deployments = _manifests("Deployment")
-    assert set(deployments) == {f"darkroom-{stage}" for stage in STAGES}
-    for stage in STAGES:
-        [container] = deployments[f"darkroom-{stage}"]["spec"]["template"]["spec"]["containers"]
-        assert container["args"] == ["worker", stage]
-        assert container["image"] == "darkroom/app:dev"
+    assert k8s_check.deployment_problems(registry.discover()) == []
 
 
 def test_each_stage_scales_on_its_own_lag_over_every_topic_it_reads():
-    scaled = _manifests("ScaledObject")
-    assert set(scaled) == {f"darkroom-{stage}" for stage in STAGES}
-    for stage in STAGES:
-        spec = scaled[f"darkroom-{stage}"]["spec"]
-        assert spec["scaleTargetRef"]["name"] == f"darkroom-{stage}"
-        assert spec["maxReplicaCount"] <= KafkaSettings().partitions  # more would sit idle
-        triggers = [t["metadata"] for t in spec["triggers"] if t["type"] == "kafka"]
-        assert {t["consumerGroup"] for t in triggers} == {importlib.import_module(STAGES[stage]).app.conf.id}
-        assert {t["topic"] for t in triggers} == _inputs(stage)
+    assert k8s_check.scaling_problems(registry.discover()) == []
 
 
 def test_kustomization_applies_every_manifest():
-    listed = yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"]
-    assert sorted(listed) == sorted(p.name for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
+    assert k8s_check.kustomization_problems() == []
+
+
+def test_the_check_sees_every_manifest_of_each_kind():
+    # Guards the check itself: were it to read nothing, it would find nothing wrong.
+    stages = registry.discover()
+    assert set(k8s_check.manifests("Deployment")) == {f"darkroom-{name}" for name in stages}
+    assert set(k8s_check.manifests("ScaledObject")) == {f"darkroom-{name}" for name in stages}
+
+
+def test_the_check_names_a_manifest_that_runs_or_watches_the_wrong_thing(tmp_path):
+    for manifest in k8s_check.K8S.glob("*.yaml"):
+        (tmp_path / manifest.name).write_text(manifest.read_text())
+    stages = (tmp_path / "stages.yaml").read_text()
+    stages = stages.replace('args: ["worker", "resize"]', 'args: ["worker", "metadata"]', 1)
+    stages = stages.replace("consumerGroup: darkroom-tagging", "consumerGroup: darkroom-resize", 1)
+    (tmp_path / "stages.yaml").write_text(stages)
+    assert k8s_check.problems(k8s=tmp_path) == [
+        "Deployment darkroom-resize runs ['worker', 'metadata'], not ['worker', 'resize']",
+        "ScaledObject darkroom-tagging watches the groups ['darkroom-resize'], not darkroom-tagging",
+    ]

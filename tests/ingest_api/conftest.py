@@ -1,8 +1,9 @@
 """Fixtures of the ingest API tests.
 
 Unit tests get `offline_client`: the real app, settings from a made-up
-environment whose engines are closed ports, and MinIO replaced by an
-in-memory fake, so only paths that never reach Cassandra or Kafka run there.
+environment whose engines are closed ports, and the originals bucket replaced
+by an in-memory fake of connectors.minio.Bucket, so only paths that never
+reach Cassandra or Kafka run there.
 Integration tests get `client`: the real app on the session's throwaway
 stack (tests/conftest.py), with more users than dev (KEYS).
 """
@@ -13,7 +14,6 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterator
-from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,45 +32,29 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-class FakeObject:
-    def __init__(self, data: bytes) -> None:
-        self.data, self.last_modified = data, datetime.now(UTC)
+class FakeBucket:
+    """The Bucket calls the upload path makes, over a dict."""
 
-
-class FakeStore:
-    """The few Minio client calls connectors.minio makes, over a dict."""
+    name = "fake-originals"
 
     def __init__(self) -> None:
-        self.objects: dict[tuple[str, str], FakeObject] = {}
+        self.objects: dict[str, bytes] = {}
 
-    def put_object(self, bucket, key, data, length, part_size=0, **_):
+    def put_stream(self, key, reader, part_size):
         body = bytearray()
-        while chunk := data.read(part_size + 1):  # reads as the real client does: a part at a time
+        while chunk := reader.read(part_size + 1):  # reads as the real client does: a part at a time
             body += chunk
-        self.objects[bucket, key] = FakeObject(bytes(body))
+        self.objects[key] = bytes(body)
 
-    def get_object(self, bucket, key, offset=0, length=0):
-        data = self.objects[bucket, key].data
-        end = offset + length if length else len(data)
+    def read_range(self, key, offset, length):
+        return self.objects[key][offset:offset + length]
 
-        class Response:
-            def read(self):
-                return data[offset:end]
-
-            def close(self):
-                pass
-
-            def release_conn(self):
-                pass
-
-        return Response()
-
-    def remove_object(self, bucket, key):
-        self.objects.pop((bucket, key), None)
+    def remove(self, key):
+        self.objects.pop(key, None)
 
 
 @pytest.fixture()
-def offline_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, FakeStore]]:
+def offline_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, FakeBucket]]:
     for name in list(os.environ):
         if name.startswith("DARKROOM_"):
             monkeypatch.delenv(name)
@@ -81,10 +65,10 @@ def offline_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient
     monkeypatch.setenv("DARKROOM_CASSANDRA_PORT", "1")
     monkeypatch.setenv("DARKROOM_KAFKA_BOOTSTRAP", "127.0.0.1:1")
     monkeypatch.setenv("DARKROOM_MINIO_ENDPOINT", "127.0.0.1:1")
-    store = FakeStore()
+    bucket = FakeBucket()
     with TestClient(create_app(), raise_server_exceptions=False) as client:
-        client.app.state.services.store = store
-        yield client, store
+        client.app.state.store.originals = bucket
+        yield client, bucket
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +82,9 @@ def client(stack) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="module")
-def services(client: TestClient):
-    return client.app.state.services
+def state(client: TestClient):
+    """What the app made at start: settings, limits, images, store, bus, index, cache, delivery."""
+    return client.app.state
 
 
 def upload(client: TestClient, user: str, data: bytes, filename: str = "photo.jpg",

@@ -1,10 +1,12 @@
-"""ApiSettings: keys, users and required values."""
+"""ApiSettings and the shared image limits: keys, users and required values."""
 
 from __future__ import annotations
 
 import pytest
 from ingest_api.config import ApiSettings
 from pydantic import ValidationError
+
+from schemas.media import ImageLimits
 
 
 def test_keys_map_to_users_and_the_dev_key_to_dev(monkeypatch):
@@ -18,7 +20,8 @@ def test_defaults_are_the_documented_limits(monkeypatch):
     settings = ApiSettings()
     assert settings.max_file_bytes == 50 * 1024**2
     assert (settings.max_files_per_batch, settings.max_batch_bytes) == (500, 2 * 1024**3)
-    assert (settings.max_pixels, settings.max_frames) == (100_000_000, 1000)
+    limits = ImageLimits()
+    assert (limits.max_pixels, limits.max_frames) == (100_000_000, 1000)
     assert settings.wait_timeout_s == 30
 
 

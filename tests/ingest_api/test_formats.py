@@ -8,12 +8,13 @@ import pytest
 from ingest_api import formats
 from ingest_api.errors import CorruptImage, TooManyFrames, TooManyPixels, UnsupportedFormat
 
+from schemas.media import ImageLimits
 from tests.ingest_api import samples
 
-LIMITS = formats.Limits(max_pixels=100_000_000, max_frames=1000)
+LIMITS = ImageLimits(max_pixels=100_000_000, max_frames=1000)
 
 
-def _inspect(data: bytes, limits: formats.Limits = LIMITS) -> formats.ImageInfo:
+def _inspect(data: bytes, limits: ImageLimits = LIMITS) -> formats.ImageInfo:
     return formats.inspect(io.BufferedReader(io.BytesIO(data)), data[:formats.SNIFF_BYTES], limits)
 
 
@@ -74,7 +75,7 @@ def test_frames_past_the_in_memory_head_are_counted_from_the_store():
 
 def test_too_many_frames_is_refused():
     with pytest.raises(TooManyFrames):
-        _inspect(samples.animated_gif(6), formats.Limits(max_pixels=10**8, max_frames=5))
+        _inspect(samples.animated_gif(6), ImageLimits(max_pixels=10**8, max_frames=5))
 
 
 @pytest.mark.parametrize("data", [

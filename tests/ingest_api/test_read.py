@@ -6,7 +6,6 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors import minio, records
 from schemas.events import Variant
 from tests.ingest_api import samples
 from tests.ingest_api.conftest import KEYS, bearer, upload
@@ -28,11 +27,11 @@ def _get(client, user: str, path: str, **kwargs):
     return client.get(path, headers=bearer(KEYS[user]), **kwargs)
 
 
-def _fake_variant(services, image_id: str, prefix: str, width: int = 320) -> Variant:
+def _fake_variant(state, image_id: str, prefix: str, width: int = 320) -> Variant:
     """A variant as the resize stage would store it (the bytes need not be a real image)."""
     key = f"{prefix}/test/{image_id}-{width}.jpg"
     data = f"variant {width} of {image_id}".encode()
-    minio.put_immutable(services.store, services.minio.variants_bucket, key, data, "image/jpeg")
+    state.store.variants.put_immutable(key, data, "image/jpeg")
     return Variant(width=width, height=width * 3 // 4, format="jpeg", key=key, byte_size=len(data))
 
 
@@ -80,33 +79,33 @@ def test_listing_pages_newest_first_with_no_gaps_or_repeats(client):
     assert (bad.status_code, bad.json()["error"]["code"]) == (400, "invalid_cursor")
 
 
-def test_file_is_the_original_for_the_owner_and_the_largest_variant_for_others(client, services):
+def test_file_is_the_original_for_the_owner_and_the_largest_variant_for_others(client, state):
     data = samples.noisy_jpeg((200, 150), seed=103)
     image_id = upload(client, "alice", data).json()["id"]
 
     own = _get(client, "alice", f"/v1/images/{image_id}/file", follow_redirects=False)
     assert own.status_code == 302
     location = own.headers["location"]
-    assert location.startswith(services.nginx.url) and "X-Amz-Signature=" in location
+    assert location.startswith(state.delivery.public_url) and "X-Amz-Signature=" in location
     assert httpx.get(location).content == data  # signed for nginx, served through it
 
     early = _get(client, "bob", f"/v1/images/{image_id}/file", follow_redirects=False)
     assert (early.status_code, early.json()["error"]["code"]) == (409, "not_ready")
 
-    variants = [_fake_variant(services, image_id, "public", w) for w in (150, 320)]
-    records.set_variants(services.db, image_id, variants, "PH", "#000000")
+    variants = [_fake_variant(state, image_id, "public", w) for w in (150, 320)]
+    state.images.set_variants(image_id, variants, "PH", "#000000")
     theirs = _get(client, "bob", f"/v1/images/{image_id}/file", follow_redirects=False)
-    bucket = services.minio.variants_bucket
-    assert theirs.headers["location"] == f"{services.nginx.url}/{bucket}/{variants[1].key}"
+    bucket = state.store.variants.name
+    assert theirs.headers["location"] == f"{state.delivery.public_url}/{bucket}/{variants[1].key}"
     assert httpx.get(theirs.headers["location"]).content == f"variant 320 of {image_id}".encode()
 
 
-def test_private_variants_get_signed_urls_through_nginx(client, services):
+def test_private_variants_get_signed_urls_through_nginx(client, state):
     image_id = _new(client, "alice", 104, visibility="private")
-    variant = _fake_variant(services, image_id, "private")
-    records.set_variants(services.db, image_id, [variant], "PH", "#000000")
+    variant = _fake_variant(state, image_id, "private")
+    state.images.set_variants(image_id, [variant], "PH", "#000000")
     [out] = _get(client, "alice", f"/v1/images/{image_id}").json()["variants"]
-    assert out["url"].startswith(services.nginx.url) and "X-Amz-Signature=" in out["url"]
+    assert out["url"].startswith(state.delivery.public_url) and "X-Amz-Signature=" in out["url"]
     assert httpx.get(out["url"]).content == f"variant 320 of {image_id}".encode()
-    unsigned = f"{services.nginx.url}/{services.minio.variants_bucket}/{variant.key}"
+    unsigned = f"{state.delivery.public_url}/{state.store.variants.name}/{variant.key}"
     assert httpx.get(unsigned).status_code == 403

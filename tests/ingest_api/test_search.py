@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors import elasticsearch
+from connectors.elasticsearch import SearchIndex
 from connectors.settings import ElasticsearchSettings
 from schemas.events import (
     DetectedTag,
@@ -37,10 +37,9 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def deps(stack):
-    settings = ElasticsearchSettings()
-    es = elasticsearch.client(settings)
-    yield indexing.Deps(es=es, index=elasticsearch.alias(settings, "images"), db=None, publish=None)
-    es.close()
+    index = SearchIndex(ElasticsearchSettings())
+    yield indexing.Deps(index=index, images=None, publish=None)
+    index.close()
 
 
 def index_image(deps, owner: str, title: str, tags: list[str], visibility: str = "public", *,
@@ -79,7 +78,7 @@ def images(deps):
                               taken="2020-05-05T10:00:00", at=3),
         "unlisted": index_image(deps, "alice", "Unlisted harbour", [TOKEN], "unlisted", at=4),
     }
-    deps.es.indices.refresh(index=deps.index)
+    deps.index.refresh()
     return ids
 
 
@@ -138,13 +137,13 @@ def test_facets_count_every_match(client, images):
     assert {f["value"]: f["count"] for f in facets["years"]} == {"2024": 1, "2021": 1, "2020": 1, "2019": 1}
 
 
-def test_an_item_carries_its_variants_and_facts(client, images, services):
+def test_an_item_carries_its_variants_and_facts(client, images, state):
     [item] = _search(client, tag=TOKEN, q="cafe")["items"]
     assert (item["title"], item["owner"], item["camera"], item["location"]) == (
         "Cafés of Lisbon at dawn", "alice", "Canon EOS R5", list(LISBON))
     assert item["model_tags"] == [{"tag": "espresso", "confidence": 0.8}]
     [variant] = item["variants"]
-    assert variant["url"] == (f"{services.nginx.url}/{services.minio.variants_bucket}/"
+    assert variant["url"] == (f"{state.delivery.public_url}/{state.store.variants.name}/"
                               f"public/v/{images['lisbon']}/320.jpg")
 
 
@@ -165,7 +164,7 @@ def test_cursor_paging_has_no_gaps_or_repeats(client, deps, sort, q):
     # Equal timestamps on purpose: the id tiebreaker must still give one order.
     made = {index_image(deps, "bob", f"Photo {i}" if i % 2 else f"photo photo {i}", [tag], at=i % 3)
             for i in range(23)}
-    deps.es.indices.refresh(index=deps.index)
+    deps.index.refresh()
     seen: list[str] = []
     cursor, pages = None, 0
     while True:
@@ -212,5 +211,5 @@ def test_edits_and_deletes_show_without_an_explicit_refresh(client, deps):
     # An older event redelivered after the delete brings nothing back.
     indexing.write(deps, ImageUpdated(image_id=image_id, owner="alice", title="Back?", tags=[tag],
                                       occurred_at=T0))
-    deps.es.indices.refresh(index=deps.index)
+    deps.index.refresh()
     assert _search(client, "alice", tag=tag)["items"] == []

@@ -4,7 +4,6 @@ recorded and published, and that a refused file leaves nothing anywhere."""
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import threading
 import time
@@ -13,7 +12,6 @@ from datetime import timedelta
 import pytest
 from ingest_api import ingest
 
-from connectors import minio, records
 from schemas import topics
 from schemas.events import ImageUploaded, Variant
 from tests.ingest_api import samples
@@ -22,12 +20,11 @@ from tests.ingest_api.conftest import KEYS, bearer, events_for, upload
 pytestmark = pytest.mark.integration
 
 
-def _keys(services, prefix: str) -> list[str]:
-    return [o.object_name for o in services.store.list_objects(
-        services.minio.originals_bucket, prefix=prefix, recursive=True)]
+def _keys(state, prefix: str) -> list[str]:
+    return state.store.originals.keys(prefix)
 
 
-def test_upload_is_stored_recorded_and_announced(client, services):
+def test_upload_is_stored_recorded_and_announced(client, state):
     data = samples.noisy_jpeg((640, 480), seed=1)
     response = upload(client, "alice", data, title="Harbour", tags="sea, boat,sea", visibility="unlisted")
     assert response.status_code == 202, response.text
@@ -35,18 +32,18 @@ def test_upload_is_stored_recorded_and_announced(client, services):
     assert body == {"id": body["id"], "status": "processing", "status_url": f"/v1/images/{body['id']}"}
 
     sha = hashlib.sha256(data).hexdigest()
-    record = records.get(services.db, body["id"])
+    record = state.images.get(body["id"])
     assert (record.owner, record.status, record.sha256, record.visibility) == (
         "alice", "processing", sha, "unlisted")
     assert (record.mime_type, record.width, record.height, record.byte_size) == (
         "image/jpeg", 640, 480, len(data))
     assert (record.title, record.tags, record.keep_gps) == ("Harbour", ["sea", "boat"], False)
 
-    stored = minio.get_bytes(services.store, services.minio.originals_bucket, f"originals/alice/{sha}")
+    stored = state.store.originals.get(f"originals/alice/{sha}")
     assert hashlib.sha256(stored).hexdigest() == sha
-    stat = services.store.stat_object(services.minio.originals_bucket, f"originals/alice/{sha}")
+    stat = state.store.originals.stat(f"originals/alice/{sha}")
     assert stat.content_type == "image/jpeg"
-    assert _keys(services, "staging/") == []
+    assert _keys(state, "staging/") == []
 
     [value] = events_for(topics.IMAGE_UPLOADED.name, body["id"])
     event = ImageUploaded.parse(value)
@@ -72,34 +69,34 @@ def test_same_bytes_same_owner_is_the_same_image(client):
     (samples.encoded("HEIF", color=(7, 8, 9)), "photo.png", "image/png", "image/heic"),
     (samples.encoded("AVIF", color=(10, 11, 12)), "photo.gif", "text/plain", "image/avif"),
 ], ids=["png-named-jpg", "gif-named-jpg", "webp-no-ext", "heic-named-png", "avif-as-text"])
-def test_the_format_comes_from_the_bytes_not_the_name_or_type(client, services, data, filename, ctype,
+def test_the_format_comes_from_the_bytes_not_the_name_or_type(client, state, data, filename, ctype,
                                                               mime):
     response = upload(client, "alice", data, filename=filename, content_type=ctype)
     assert response.status_code == 202, response.text
-    assert records.get(services.db, response.json()["id"]).mime_type == mime
+    assert state.images.get(response.json()["id"]).mime_type == mime
 
 
-def test_a_big_file_streams_through_staging_in_parts(client, services):
+def test_a_big_file_streams_through_staging_in_parts(client, state):
     # A JPEG whose header is fine and whose data is not is accepted here:
     # the resize stage refuses it later through its dead-letter topic.
     data = samples.noisy_jpeg(seed=3) + os.urandom(12 * 1024 * 1024)
     response = upload(client, "alice", data)
     assert response.status_code == 202, response.text
-    record = records.get(services.db, response.json()["id"])
+    record = state.images.get(response.json()["id"])
     assert record.byte_size == len(data)
-    stat = services.store.stat_object(services.minio.originals_bucket, record.original_key)
+    stat = state.store.originals.stat(record.original_key)
     assert stat.size == len(data)
-    stored = minio.get_bytes(services.store, services.minio.originals_bucket, record.original_key)
+    stored = state.store.originals.get(record.original_key)
     assert hashlib.sha256(stored).hexdigest() == record.sha256 == hashlib.sha256(data).hexdigest()
-    assert _keys(services, "staging/") == []
+    assert _keys(state, "staging/") == []
 
 
-def test_a_long_animation_is_counted_beyond_the_in_memory_head(client, services):
+def test_a_long_animation_is_counted_beyond_the_in_memory_head(client, state):
     data = samples.animated_gif(40, size=(160, 160), noise=True)
     assert len(data) > 2 * ingest.HEAD_BYTES  # the frame count needs ranged reads from staging
     response = upload(client, "alice", data, filename="long.gif")
     assert response.status_code == 202, response.text
-    assert records.get(services.db, response.json()["id"]).frames == 40
+    assert state.images.get(response.json()["id"]).frames == 40
 
 
 REFUSED = [
@@ -114,19 +111,17 @@ REFUSED = [
 
 
 @pytest.mark.parametrize(("name", "data", "status", "code"), REFUSED, ids=[r[0] for r in REFUSED])
-def test_a_refused_file_leaves_nothing_anywhere(client, services, monkeypatch, name, data, status, code):
-    monkeypatch.setattr(services.api, "max_frames", 5)
-    monkeypatch.setattr(services.api, "max_file_bytes", 20_000)
-    monkeypatch.setattr(services, "limits", services.limits.__class__(
-        max_pixels=services.api.max_pixels, max_frames=5))
+def test_a_refused_file_leaves_nothing_anywhere(client, state, monkeypatch, name, data, status, code):
+    monkeypatch.setattr(state.settings, "max_file_bytes", 20_000)
+    monkeypatch.setattr(state.limits, "max_frames", 5)
     response = upload(client, "carol", data, filename=f"{name}.jpg")
     assert (response.status_code, response.json()["error"]["code"]) == (status, code), response.text
-    assert _keys(services, "staging/") == []
-    assert _keys(services, "originals/carol/") == []
-    assert records.list_by_owner(services.db, "carol", None, 10) == ([], None)
+    assert _keys(state, "staging/") == []
+    assert _keys(state, "originals/carol/") == []
+    assert state.images.list_by_owner("carol", None, 10) == ([], None)
 
 
-def test_a_batch_reports_each_file_and_one_bad_file_sinks_nothing(client, services):
+def test_a_batch_reports_each_file_and_one_bad_file_sinks_nothing(client, state):
     good = samples.noisy_jpeg(seed=5)
     files = [("files", ("good.jpg", good, "image/jpeg")),
              ("files", ("notes.jpg", b"plain text " * 40, "image/jpeg")),
@@ -145,12 +140,12 @@ def test_a_batch_reports_each_file_and_one_bad_file_sinks_nothing(client, servic
     files_out = body["files"]
     assert files_out[0]["id"] == files_out[4]["id"]
     for result in (files_out[0], files_out[3]):
-        record = records.get(services.db, result["id"])
+        record = state.images.get(result["id"])
         assert (record.owner, record.visibility, record.tags) == ("bob", "private", ["batch"])
-    assert _keys(services, "staging/") == []
+    assert _keys(state, "staging/") == []
 
 
-def _mark_when_recorded(services, owner: str, since: set[str], outcome: str) -> threading.Thread:
+def _mark_when_recorded(state, owner: str, since: set[str], outcome: str) -> threading.Thread:
     """Stands in for the resize worker, built separately (the lead's end-to-end
     test covers the real one): waits until a new record of `owner` appears,
     then stores made-up variants (as resize does), or marks it failed."""
@@ -158,15 +153,15 @@ def _mark_when_recorded(services, owner: str, since: set[str], outcome: str) -> 
     def run() -> None:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            found, _ = records.list_by_owner(services.db, owner, None, 50)
+            found, _ = state.images.list_by_owner(owner, None, 50)
             new = [r for r in found if r.id not in since]
             if new:
                 if outcome == "ready":
                     variants = [Variant(width=w, height=w * 3 // 4, format="jpeg", key=f"public/t/{w}.jpg",
                                         byte_size=w) for w in (320, 150)]
-                    records.set_variants(services.db, new[0].id, variants, "PH", "#abcdef")
+                    state.images.set_variants(new[0].id, variants, "PH", "#abcdef")
                 else:
-                    records.set_failed(services.db, new[0].id, "truncated", "the data ends early")
+                    state.images.set_failed(new[0].id, "truncated", "the data ends early")
                 return
             time.sleep(0.1)
 
@@ -175,61 +170,62 @@ def _mark_when_recorded(services, owner: str, since: set[str], outcome: str) -> 
     return thread
 
 
-def _ids_of(services, owner: str) -> set[str]:
-    return {r.id for r in records.list_by_owner(services.db, owner, None, 200)[0]}
+def _ids_of(state, owner: str) -> set[str]:
+    return {r.id for r in state.images.list_by_owner(owner, None, 200)[0]}
 
 
-def test_wait_true_answers_201_once_the_variants_exist(client, services):
-    worker = _mark_when_recorded(services, "dev", _ids_of(services, "dev"), "ready")
-    response = client.post("/v1/images", params={"wait": "true"}, headers=_dev(services),
+def test_wait_true_answers_201_once_the_variants_exist(client, state):
+    worker = _mark_when_recorded(state, "dev", _ids_of(state, "dev"), "ready")
+    response = client.post("/v1/images", params={"wait": "true"}, headers=_dev(state),
                            files={"file": ("w.jpg", samples.noisy_jpeg(seed=6), "image/jpeg")})
     worker.join(5)
     assert response.status_code == 201, response.text
     body = response.json()
     # Variants are there; `ready` waits for metadata and tags too (the indexing stage's call).
     assert body["status"] == "processing" and [v["width"] for v in body["variants"]] == [150, 320]
-    nginx = services.nginx.url
-    bucket = services.minio.variants_bucket
+    nginx = state.delivery.public_url
+    bucket = state.store.variants.name
     assert body["srcset"] == f"{nginx}/{bucket}/public/t/150.jpg 150w, {nginx}/{bucket}/public/t/320.jpg 320w"
     assert (body["placeholder"], body["dominant_color"]) == ("PH", "#abcdef")
 
 
-def test_wait_true_reports_a_failure_with_the_stage_code(client, services):
-    worker = _mark_when_recorded(services, "dev", _ids_of(services, "dev"), "failed")
-    response = client.post("/v1/images", params={"wait": "true"}, headers=_dev(services),
+def test_wait_true_reports_a_failure_with_the_stage_code(client, state):
+    worker = _mark_when_recorded(state, "dev", _ids_of(state, "dev"), "failed")
+    response = client.post("/v1/images", params={"wait": "true"}, headers=_dev(state),
                            files={"file": ("f.jpg", samples.noisy_jpeg(seed=7), "image/jpeg")})
     worker.join(5)
     assert (response.status_code, response.json()["error"]["code"]) == (422, "truncated")
 
 
-def test_wait_true_times_out_into_a_202(client, services, monkeypatch):
-    monkeypatch.setattr(services.api, "wait_timeout_s", 0.5)
-    response = client.post("/v1/images", params={"wait": "true"}, headers=_dev(services),
+def test_wait_true_times_out_into_a_202(client, state, monkeypatch):
+    monkeypatch.setattr(state.settings, "wait_timeout_s", 0.5)
+    response = client.post("/v1/images", params={"wait": "true"}, headers=_dev(state),
                            files={"file": ("t.jpg", samples.noisy_jpeg(seed=8), "image/jpeg")})
     assert response.status_code == 202 and response.json()["status"] == "processing"
 
 
-def _dev(services) -> dict[str, str]:
-    return bearer(services.api.dev_api_key.get_secret_value())
+def _dev(state) -> dict[str, str]:
+    return bearer(state.settings.dev_api_key.get_secret_value())
 
 
-def test_sweep_removes_only_stale_staging_objects(services):
-    bucket = services.minio.originals_bucket
-    services.store.put_object(bucket, "staging/left-behind", io.BytesIO(b"x"), 1)
-    assert ingest.sweep_staging(services) == []  # younger than staging_max_age_s
-    assert ingest.sweep_staging(services, timedelta(0)) == ["staging/left-behind"]
-    assert _keys(services, "staging/") == []
+def test_sweep_removes_only_stale_staging_objects(state):
+    originals = state.store.originals
+    originals.put("staging/left-behind", b"x", "application/octet-stream")
+    max_age = timedelta(seconds=state.settings.staging_max_age_s)
+    assert ingest.sweep_staging(originals=originals, older_than=max_age) == []  # younger than that
+    assert ingest.sweep_staging(originals=originals, older_than=timedelta(0)) == ["staging/left-behind"]
+    assert _keys(state, "staging/") == []
 
 
-def test_a_claim_without_a_record_is_in_progress_until_it_is_stale(client, services, monkeypatch):
+def test_a_claim_without_a_record_is_in_progress_until_it_is_stale(client, state, monkeypatch):
     data = samples.noisy_jpeg(seed=9)
     sha = hashlib.sha256(data).hexdigest()
     # As if another upload of these bytes had claimed them and not yet recorded (or crashed).
-    assert records.claim_hash(services.db, "alice", sha, "01J00000000000000000000000") is None
+    assert state.images.claim_hash("alice", sha, "01J00000000000000000000000") is None
     busy = upload(client, "alice", data)
     assert (busy.status_code, busy.json()["error"]["code"]) == (409, "upload_in_progress")
-    assert _keys(services, "staging/") == []
-    monkeypatch.setattr(services.api, "stale_claim_s", 0.001)
+    assert _keys(state, "staging/") == []
+    monkeypatch.setattr(state.settings, "stale_claim_s", 0.001)
     taken = upload(client, "alice", data)
     assert taken.status_code == 202, taken.text
     assert upload(client, "alice", data).json()["id"] == taken.json()["id"]

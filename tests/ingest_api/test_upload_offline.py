@@ -25,7 +25,7 @@ def test_bad_files_are_refused_and_leave_nothing(offline_client, filename, data,
 
 def test_over_the_byte_limit_is_413(offline_client):
     client, store = offline_client
-    client.app.state.services.api.max_file_bytes = 10_000
+    client.app.state.settings.max_file_bytes = 10_000
     data = samples.noisy_jpeg((400, 300))
     assert len(data) > 10_000
     response = client.post("/v1/images", headers=bearer(DEV_KEY), files={"file": ("a.jpg", data)})
@@ -52,7 +52,7 @@ def test_malformed_requests_are_refused_and_leave_nothing(offline_client, kwargs
 
 def test_a_batch_over_its_file_count_is_refused_whole(offline_client):
     client, store = offline_client
-    client.app.state.services.api.max_files_per_batch = 2
+    client.app.state.settings.max_files_per_batch = 2
     files = [("files", (f"{i}.jpg", samples.noisy_jpeg(seed=i))) for i in range(3)]
     response = client.post("/v1/images/batch", headers=bearer(DEV_KEY), files=files)
     assert (response.status_code, response.json()["error"]["code"]) == (413, "too_many_files")
@@ -61,7 +61,7 @@ def test_a_batch_over_its_file_count_is_refused_whole(offline_client):
 
 def test_a_batch_over_its_byte_limit_is_refused_whole(offline_client):
     client, store = offline_client
-    client.app.state.services.api.max_batch_bytes = 30_000
+    client.app.state.settings.max_batch_bytes = 30_000
     files = [("files", (f"{i}.jpg", samples.noisy_jpeg(seed=i))) for i in range(3)]
     response = client.post("/v1/images/batch", headers=bearer(DEV_KEY), files=files)
     assert (response.status_code, response.json()["error"]["code"]) == (413, "batch_too_large")

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from connectors import cassandra
-from connectors.settings import CassandraSettings
+from connectors.cassandra import Cassandra
+from connectors.minio import ObjectStore
+from connectors.records import ImageRepository
+from connectors.settings import CassandraSettings, MinioSettings
 
 
 @pytest.fixture(scope="module")
-def db(stack):
-    settings = CassandraSettings()
-    session = cassandra.connect(settings, settings.keyspace)
-    yield session
-    session.cluster.shutdown()
+def cassandra(stack):
+    """The keyspace, for the rare test that puts a record in a state no
+    repository method makes (a crash half way)."""
+    db = Cassandra(CassandraSettings())
+    yield db
+    db.close()
+
+
+@pytest.fixture(scope="module")
+def images(cassandra) -> ImageRepository:
+    return ImageRepository(cassandra)
+
+
+@pytest.fixture(scope="module")
+def store(stack) -> ObjectStore:
+    return ObjectStore(MinioSettings())

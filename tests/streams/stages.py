@@ -4,17 +4,17 @@ what the API would have left (reading the output is conftest's events_for)."""
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from cassandra.cluster import Session
 from ingest_api import ids
 
-from connectors import kafka, minio, records
+from connectors import kafka
+from connectors.minio import ObjectStore
+from connectors.records import ImageRecord, ImageRepository
 from connectors.settings import KafkaSettings, MinioSettings
 from schemas.events import Event, ImageUploaded
 from schemas.topics import Topic
@@ -52,17 +52,17 @@ def publish(*items: Event | tuple[Topic, bytes, bytes]) -> None:
     assert producer.flush(15) == 0
 
 
-def seed_upload(db: Session, data: bytes | None, *, owner: str = "test", size: tuple[int, int] = (1, 1),
-                keep_gps: bool = False) -> ImageUploaded:
+def seed_upload(images: ImageRepository, data: bytes | None, *, owner: str = "test",
+                size: tuple[int, int] = (1, 1), keep_gps: bool = False) -> ImageUploaded:
     """What the API leaves before it publishes: the original stored (unless
     `data` is None: a lost original), the record written; and its event.
     The id is made as the API makes it, so the API's delete path takes it."""
-    settings, image_id = MinioSettings(), ids.new_id()
+    image_id = ids.new_id()
     digest = hashlib.sha256(data or b"").hexdigest()
     key = f"originals/{owner}/{digest}-{image_id}"
     if data is not None:
-        minio.client(settings).put_object(settings.originals_bucket, key, io.BytesIO(data), len(data))
+        ObjectStore(MinioSettings()).originals.put(key, data, "image/jpeg")
     facts = dict(owner=owner, sha256=digest, original_key=key, mime_type="image/jpeg",
                  byte_size=len(data or b""), width=size[0], height=size[1], keep_gps=keep_gps)
-    records.create(db, records.ImageRecord(id=image_id, **facts))
+    images.create(ImageRecord(id=image_id, **facts))
     return ImageUploaded(image_id=image_id, **facts)

@@ -118,25 +118,21 @@ def test_pick_variant(variants, picked):
     assert (chosen and (chosen.width, chosen.height, chosen.format)) == picked
 
 
-class FakeStore:
-    """Stands in for connectors.minio's reads: a dict of key -> bytes."""
+class FakeBucket:
+    """Stands in for the variants bucket (connectors.minio.Bucket): a dict of key -> bytes."""
 
-    def __init__(self, objects: dict[str, bytes]):
-        self.objects = objects
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def get_if_present(self, key: str) -> bytes | None:
+        return self.objects.get(key)
 
 
 @pytest.fixture
-def deps(classifier, monkeypatch):
-    monkeypatch.setattr(tagging.minio, "get_bytes_if_present",
-                        lambda store, bucket, key: store.objects.get(key))
-    store = FakeStore({})
+def deps(classifier):
     with ThreadPoolExecutor(1) as pool:
-        yield tagging.Deps(store=store, settings=None, db=None, classifier=classifier, options=SETTINGS,
+        yield tagging.Deps(variants=FakeBucket(), images=None, classifier=classifier, options=SETTINGS,
                            pool=pool)
-
-
-class _Bucket:
-    variants_bucket = "variants"
 
 
 def _ready(*variants: Variant) -> VariantsReady:
@@ -144,9 +140,8 @@ def _ready(*variants: Variant) -> VariantsReady:
 
 
 def test_process_publishes_model_tags_with_source_and_confidence(deps):
-    deps.settings = _Bucket()
     small, chosen = _variant(150, 113), _variant(320, 240)
-    deps.store.objects[chosen.key] = _jpeg(samples.chelsea(), (320, 240))
+    deps.variants.objects[chosen.key] = _jpeg(samples.chelsea(), (320, 240))
     first = asyncio.run(tagging.process(_ready(small, chosen), deps))
     again = asyncio.run(tagging.process(_ready(small, chosen), deps))
     assert first.model == "efficientnet-lite0" and first.image_id == "img1"
@@ -156,9 +151,8 @@ def test_process_publishes_model_tags_with_source_and_confidence(deps):
 
 
 def test_process_poisons_an_unreadable_variant_and_skips_a_deleted_one(deps):
-    deps.settings = _Bucket()
     broken, gone = _variant(320, 240), _variant(640, 480)
-    deps.store.objects[broken.key] = b"\xff\xd8 not really a jpeg"
+    deps.variants.objects[broken.key] = b"\xff\xd8 not really a jpeg"
     with pytest.raises(Poison) as poison:
         asyncio.run(tagging.process(_ready(broken), deps))
     assert poison.value.code == "undecodable_variant"

@@ -56,12 +56,12 @@ def close(a, b, tol=40):
     return all(abs(x - y) <= tol for x, y in zip(a, b, strict=True))
 
 
-def opened(variant):
-    return Image.open(io.BytesIO(variant.data))
+def opened(rendition):
+    return Image.open(io.BytesIO(rendition.data))
 
 
 def sizes(ladder):
-    return sorted({(v.width, v.height) for v in ladder.variants})
+    return sorted({(v.width, v.height) for v in ladder.renditions})
 
 
 # ------------------------------------------------------------- size planning
@@ -107,16 +107,16 @@ def test_ladder_sizes_and_formats(size, expected):
     ladder = render_ladder(encode(quadrants(*size)))
     assert sizes(ladder) == expected
     assert (ladder.width, ladder.height) == size
-    for v in ladder.variants:
+    for v in ladder.renditions:
         with opened(v) as im:
             assert im.size == (v.width, v.height)
             assert im.format == {"jpeg": "JPEG", "webp": "WEBP"}[v.format]
-    assert [v.format for v in ladder.variants] == ["jpeg", "webp"] * len(expected)
+    assert [v.format for v in ladder.renditions] == ["jpeg", "webp"] * len(expected)
 
 
 def test_avif_output_when_configured():
     ladder = render_ladder(encode(quadrants(400, 300)), LadderOptions(avif=True))
-    avifs = [v for v in ladder.variants if v.format == "avif"]
+    avifs = [v for v in ladder.renditions if v.format == "avif"]
     assert [(v.width, v.height) for v in avifs] == [(150, 113), (320, 240), (400, 300)]
     assert avifs[0].content_type == "image/avif" and variant_key("a", avifs[0]).endswith(".avif")
     with opened(avifs[1]) as im:
@@ -155,7 +155,7 @@ def test_exif_orientation_makes_variants_upright(orientation):
     ladder = render_ladder(data)
     assert (ladder.width, ladder.height) == (400, 300)
     assert sizes(ladder) == [(150, 113), (320, 240), (400, 300)]
-    for v in ladder.variants:
+    for v in ladder.renditions:
         with opened(v) as im:
             assert all(
                 close(c, e) for c, e in zip(quadrant_colours(im), [RED, GREEN, BLUE, WHITE], strict=True)
@@ -181,7 +181,7 @@ def test_variants_carry_no_metadata(fmt, size):
     }
     if fmt == "JPEG":
         meta["comment"] = b"secret"
-    for v in render_ladder(encode(quadrants(*size), fmt, **meta), LadderOptions(avif=True)).variants:
+    for v in render_ladder(encode(quadrants(*size), fmt, **meta), LadderOptions(avif=True)).renditions:
         with opened(v) as im:
             im.load()
             leaked = set(im.info) & {"exif", "icc_profile", "xmp", "comment", "XML:com.adobe.xmp"}
@@ -241,7 +241,7 @@ def swapped_rg_profile():
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG"], ids=["jpeg", "png"])
 def test_embedded_profile_is_converted_to_srgb(fmt):
     data = encode(Image.new("RGB", (200, 100), (255, 0, 0)), fmt, icc_profile=swapped_rg_profile())
-    for v in render_ladder(data).variants:
+    for v in render_ladder(data).renditions:
         with opened(v) as im:
             r, g, b = im.convert("RGB").getpixel((50, 50))
             assert g > 200 and r < 60 and b < 60, (v, (r, g, b))
@@ -251,7 +251,7 @@ def test_profile_conversion_keeps_alpha():
     im = Image.new("RGBA", (200, 100), (255, 0, 0, 255))
     im.paste((255, 0, 0, 0), (100, 0, 200, 100))
     ladder = render_ladder(encode(im, "PNG", icc_profile=swapped_rg_profile()))
-    webp = next(v for v in ladder.variants if v.format == "webp" and v.width == 150)
+    webp = next(v for v in ladder.renditions if v.format == "webp" and v.width == 150)
     with opened(webp) as out:
         out = out.convert("RGBA")
         r, g, b, a = out.getpixel((10, out.height // 2))
@@ -261,7 +261,7 @@ def test_profile_conversion_keeps_alpha():
 
 def test_cmyk_jpeg_becomes_rgb():
     cmyk = Image.new("CMYK", (300, 200), (0, 255, 255, 0))  # red ink
-    for v in render_ladder(encode(cmyk)).variants:
+    for v in render_ladder(encode(cmyk)).renditions:
         with opened(v) as im:
             assert im.mode == "RGB"
             assert close(im.getpixel((10, 10)), (255, 0, 0), 50)
@@ -269,7 +269,7 @@ def test_cmyk_jpeg_becomes_rgb():
 
 def test_16_bit_grey_png_is_scaled_not_clipped():
     grey = Image.new("I;16", (200, 100), 32768)  # mid grey in 16 bits
-    (v, *_) = render_ladder(encode(grey, "PNG")).variants
+    (v, *_) = render_ladder(encode(grey, "PNG")).renditions
     with opened(v) as im:
         assert close(im.convert("RGB").getpixel((5, 5)), (128, 128, 128), 6)
 
@@ -289,7 +289,7 @@ def test_alpha_kept_for_webp_and_flattened_on_white_for_jpeg(mode):
     if mode == "P":
         im.info["transparency"] = im.getpixel((299, 199))
     data = encode(im, "PNG", **({"transparency": im.info["transparency"]} if mode == "P" else {}))
-    for v in render_ladder(data).variants:
+    for v in render_ladder(data).renditions:
         with opened(v) as out:
             out = out.convert("RGBA")
             left, right = out.getpixel((5, out.height // 2)), out.getpixel((out.width - 5, out.height // 2))
@@ -299,7 +299,7 @@ def test_alpha_kept_for_webp_and_flattened_on_white_for_jpeg(mode):
 
 def test_opaque_alpha_is_dropped():
     data = encode(quadrants(300, 200).convert("RGBA"), "PNG")
-    for v in render_ladder(data).variants:
+    for v in render_ladder(data).renditions:
         with opened(v) as im:
             assert im.mode == "RGB"
 
@@ -314,7 +314,7 @@ def test_animated_image_renders_first_frame(fmt):
     ladder = render_ladder(data)
     assert ladder.animated and ladder.source_format == fmt
     assert sizes(ladder) == [(150, 113), (320, 240)]  # 320 is the top: no extra full-size rung
-    for v in ladder.variants:
+    for v in ladder.renditions:
         with opened(v) as im:
             assert getattr(im, "n_frames", 1) == 1
             assert close(im.convert("RGB").getpixel((100, 100)), RED, 30), v
@@ -327,7 +327,7 @@ def test_animated_image_renders_first_frame(fmt):
 def test_heic_and_avif_input(fmt):
     ladder = render_ladder(encode(quadrants(800, 600), fmt, quality=90))
     assert ladder.source_format == fmt and sizes(ladder) == [(150, 113), (320, 240), (640, 480), (800, 600)]
-    with opened(ladder.variants[-1]) as im:
+    with opened(ladder.renditions[-1]) as im:
         assert upright_card(im)
 
 
@@ -343,14 +343,14 @@ def test_same_input_same_bytes_and_keys_in_process_and_in_pool():
     data = encode(photo_like(700, 500), quality=92, icc_profile=swapped_rg_profile())
     first, second = render_ladder(data), render_ladder(data)
     assert first == second
-    keys = [variant_key("img-1", v) for v in first.variants]
-    assert keys == [variant_key("img-1", v) for v in second.variants]
+    keys = [variant_key("img-1", v) for v in first.renditions]
+    assert keys == [variant_key("img-1", v) for v in second.renditions]
     with new_pool(1) as pool:  # a fresh process: no state shared with this one
         assert asyncio.run(asyncio.wait_for(render_in(pool, data), 120)) == first
 
 
 def test_variant_key_scheme():
-    v = render_ladder(encode(quadrants(200, 100))).variants[0]
+    v = render_ladder(encode(quadrants(200, 100))).renditions[0]
     assert variant_key("01HXYZ_a-b", v) == f"v/01HXYZ_a-b/150x75-{v.sha256[:16]}.jpg"
     for bad in ["", "../x", "a/b", "a.b", "x" * 129]:
         with pytest.raises(ValueError):

@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors import elasticsearch, records
-from connectors.settings import ElasticsearchSettings
+from connectors import kafka, records
+from connectors.elasticsearch import SearchIndex
+from connectors.records import ImageRecord
+from connectors.settings import ElasticsearchSettings, KafkaSettings
 from schemas import topics
 from schemas.events import (
     DeadLetter,
@@ -36,11 +38,10 @@ T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def es():
-    settings = ElasticsearchSettings()
-    client = elasticsearch.client(settings)
-    yield client, elasticsearch.alias(settings, "images")
-    client.close()
+def index(stack):
+    found = SearchIndex(ElasticsearchSettings())
+    yield found
+    found.close()
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +51,10 @@ def worker():
     stop(process)
 
 
-def _events(db, title: str = "Foggy bridge") -> list[Event]:
+def _events(images, title: str = "Foggy bridge") -> list[Event]:
     """A recorded image and the events every stage would publish about it, oldest first."""
     image_id = uuid.uuid4().hex
-    records.create(db, records.ImageRecord(
+    images.create(ImageRecord(
         id=image_id, owner="ivy", sha256=uuid.uuid4().hex, original_key="k", mime_type="image/jpeg",
         byte_size=10, width=600, height=400, title=title, tags=["bridge"]))
     at = [T0 + timedelta(seconds=s) for s in range(5)]
@@ -74,12 +75,11 @@ def _events(db, title: str = "Foggy bridge") -> list[Event]:
     ]
 
 
-def _doc(es, image_id: str, until, timeout_s: float = 120) -> dict:
-    client, index = es
+def _doc(index: SearchIndex, image_id: str, until, timeout_s: float = 120) -> dict:
     deadline = time.monotonic() + timeout_s
     doc: dict = {}
     while time.monotonic() < deadline:
-        doc, _ = elasticsearch.get_versioned(client, index, image_id)
+        doc, _ = index.get_versioned(image_id)
         if until(doc):
             break
         time.sleep(0.2)
@@ -88,30 +88,37 @@ def _doc(es, image_id: str, until, timeout_s: float = 120) -> dict:
 
 def _processed_up_to(topic: topics.Topic, image_id: str) -> None:
     """Returns once the stage has handled what was published before on `topic`
-    for `image_id`: a malformed record behind it (same key, so same partition)
-    reaches the dead-letter topic only after them."""
-    marker = uuid.uuid4().hex
-    publish((topic, image_id.encode(), f"not json {marker}".encode()))
-    [letter] = events_for(topics.DLQ_INDEXING.name, image_id, 1, 120,
-                          match=lambda value: marker.encode() in value)
-    assert DeadLetter.model_validate_json(letter).code == "malformed_event"
+    for `image_id`: a malformed record behind them in every partition (so in
+    theirs too) reaches the dead-letter topic only after them. The markers'
+    keys are no image's: a malformed record keyed by an image marks it failed."""
+    settings = KafkaSettings()
+    partitions = kafka.admin(settings).list_topics(topic.name, timeout=10).topics[topic.name].partitions
+    markers = {f"marker-{uuid.uuid4().hex}": partition for partition in partitions}
+    producer = kafka.producer(settings)
+    for marker, partition in markers.items():
+        producer.produce(topic.name, key=marker.encode(), value=f"not json {image_id}".encode(),
+                         partition=partition)
+    assert producer.flush(15) == 0
+    letters = events_for(topics.dead_letter("indexing").name, list(markers), len(markers), 120)
+    assert [DeadLetter.model_validate_json(letter).code for letter in letters] == \
+        ["malformed_event"] * len(markers)
 
 
 def _comparable(doc: dict) -> dict:
     return {k: v for k, v in doc.items() if k not in ("id",)}
 
 
-def test_any_order_and_redelivery_build_the_same_document(db, es, worker):
-    in_order, shuffled = _events(db), _events(db)
+def test_any_order_and_redelivery_build_the_same_document(images, index, worker):
+    in_order, shuffled = _events(images), _events(images)
     publish(*in_order)
     # The other image: newest first, every event twice, an older edit redelivered last.
     older_edit = shuffled[4].model_copy(update={"occurred_at": T0, "title": "Old"})
     publish(*reversed(shuffled), *shuffled, older_edit)
     every = {"uploaded", "user", "variants", "metadata", "tags"}
-    first = _doc(es, in_order[0].image_id, lambda d: every <= set(d.get("at", {})))
-    second = _doc(es, shuffled[0].image_id, lambda d: every <= set(d.get("at", {})))
+    first = _doc(index, in_order[0].image_id, lambda d: every <= set(d.get("at", {})))
+    second = _doc(index, shuffled[0].image_id, lambda d: every <= set(d.get("at", {})))
     _processed_up_to(topics.IMAGE_UPDATED, shuffled[0].image_id)
-    second = _doc(es, shuffled[0].image_id, lambda d: True)
+    second = _doc(index, shuffled[0].image_id, lambda d: True)
 
     assert first["title"] == "Bridge in fog" and first["camera"] == "Fujifilm X100V"
     assert first["all_tags"] == ["bridge", "fog"] and first["taken_at"] == "2023-11-02T08:15:00"
@@ -120,51 +127,51 @@ def test_any_order_and_redelivery_build_the_same_document(db, es, worker):
     assert _comparable(second) == expected
 
 
-def test_ready_exactly_when_variants_metadata_and_tags_are_in(db, es, worker):
-    uploaded, variants, metadata, tags, _ = _events(db)
+def test_ready_exactly_when_variants_metadata_and_tags_are_in(images, index, worker):
+    uploaded, variants, metadata, tags, _ = _events(images)
     image_id = uploaded.image_id
     publish(uploaded, variants, metadata)
-    _doc(es, image_id, lambda d: "metadata" in d.get("at", {}) and "variants" in d.get("at", {}))
+    _doc(index, image_id, lambda d: "metadata" in d.get("at", {}) and "variants" in d.get("at", {}))
     _processed_up_to(topics.IMAGE_METADATA_EXTRACTED, image_id)
-    assert records.get(db, image_id).status == records.PROCESSING
+    assert images.get(image_id).status == records.PROCESSING
     assert events_for(topics.IMAGE_READY.name, image_id, 1, 5) == []  # two of three sections: not yet
 
     publish(tags)
     [ready] = events_for(topics.IMAGE_READY.name, image_id, 1, 120)
     assert ImageReady.parse(ready).owner == "ivy"
     deadline = time.monotonic() + 30
-    while records.get(db, image_id).status != records.READY and time.monotonic() < deadline:
+    while images.get(image_id).status != records.READY and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert records.get(db, image_id).status == records.READY
+    assert images.get(image_id).status == records.READY
 
     publish(tags, variants)  # redelivered: the image is ready already, nothing more to announce
     _processed_up_to(topics.IMAGE_VARIANTS_READY, image_id)
     assert len(events_for(topics.IMAGE_READY.name, image_id, 2, 5)) == 1
 
 
-def test_a_crash_between_publishing_and_marking_ready_republishes(db, es, worker):
+def test_a_crash_between_publishing_and_marking_ready_republishes(cassandra, images, index, worker):
     """The document is complete but the record still says processing (the
     worker died after publishing ImageReady): a redelivery announces it again."""
-    events = _events(db)
+    events = _events(images)
     image_id = events[0].image_id
     publish(*events)
     [_] = events_for(topics.IMAGE_READY.name, image_id, 1, 120)
-    db.execute("UPDATE images SET status = 'processing' WHERE id = %s", (image_id,))
+    cassandra.execute("UPDATE images SET status = 'processing' WHERE id = ?", (image_id,))
     publish(events[3])
     assert len(events_for(topics.IMAGE_READY.name, image_id, 2, 120)) == 2
 
 
-def test_a_deleted_image_stays_deleted(db, es, worker):
-    events = _events(db)
+def test_a_deleted_image_stays_deleted(images, index, worker):
+    events = _events(images)
     image_id = events[0].image_id
     publish(*events)
-    _doc(es, image_id, lambda d: "user" in d.get("at", {}))
+    _doc(index, image_id, lambda d: "user" in d.get("at", {}))
     publish(ImageDeleted(image_id=image_id, owner="ivy", occurred_at=T0 + timedelta(minutes=1)))
-    tombstone = _doc(es, image_id, lambda d: "deleted" in d.get("at", {}))
+    tombstone = _doc(index, image_id, lambda d: "deleted" in d.get("at", {}))
     assert set(tombstone) == {"id", "owner", "at"}
 
     publish(events[0], events[4])  # older events, redelivered after the delete
     _processed_up_to(topics.IMAGE_UPDATED, image_id)
     _processed_up_to(topics.IMAGE_UPLOADED, image_id)
-    assert _doc(es, image_id, lambda d: True) == tombstone
+    assert _doc(index, image_id, lambda d: True) == tombstone
     assert worker.poll() is None

@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from connectors import records
 from schemas import topics
 from schemas.events import DeadLetter, ImageFailed, ImageUploaded, MetadataExtracted
 from tests.ingest_api import conftest as api
@@ -20,7 +19,7 @@ from tests.streams.stages import DEADLINE_S, publish, seed_upload, start_worker,
 
 pytestmark = pytest.mark.integration
 
-client, services = api.client, api.services  # the API on the session's stack, as its own tests use it
+client = api.client  # the API on the session's stack, as its own tests use it
 
 
 @pytest.fixture(scope="module")
@@ -81,14 +80,14 @@ def test_every_field_comes_back_through_the_api_and_the_event(client, worker):
     assert client.get(f"/v1/images/{image_id}/metadata").status_code == 401
 
 
-def test_without_opt_in_the_location_is_nowhere(client, services, worker):
+def test_without_opt_in_the_location_is_nowhere(client, images, worker):
     image_id = _upload(client, "bob", full_jpeg(seed=1))  # the same photo, no gps=true
     body = _metadata(client, "bob", image_id)
     assert body["metadata"]["gps"] is None and body["skipped"] == []
     assert body["metadata"]["camera_make"] == EXPECTED["camera_make"]
     [value] = events_for(topics.IMAGE_METADATA_EXTRACTED.name, image_id, timeout_s=30)
     assert b"latitude" not in value
-    assert records.get_metadata(services.db, image_id).metadata.gps is None
+    assert images.get_metadata(image_id).metadata.gps is None
 
 
 def test_orientations_give_upright_sizes(client, worker):
@@ -135,7 +134,7 @@ def test_hostile_metadata_is_skipped_and_the_stage_keeps_going(client, worker):
     assert worker.poll() is None, "the worker must still be running"
 
 
-def test_a_redelivered_event_rewrites_the_same_row_and_republishes_the_same_facts(client, services, worker):
+def test_a_redelivered_event_rewrites_the_same_row_and_republishes_the_same_facts(client, worker):
     image_id = _upload(client, "alice", full_jpeg(seed=7), gps="true")
     first = _metadata(client, "alice", image_id)
     [uploaded] = events_for(topics.IMAGE_UPLOADED.name, image_id, timeout_s=30)
@@ -150,8 +149,8 @@ def test_a_redelivered_event_rewrites_the_same_row_and_republishes_the_same_fact
     assert again["extracted_at"] >= first["extracted_at"]
 
 
-def test_bytes_that_are_no_image_still_publish_what_is_known(services, worker):
-    event = seed_upload(services.db, b"these bytes are no image at all" * 4)
+def test_bytes_that_are_no_image_still_publish_what_is_known(images, worker):
+    event = seed_upload(images, b"these bytes are no image at all" * 4)
     publish(event)
     [value] = events_for(topics.IMAGE_METADATA_EXTRACTED.name, event.image_id, timeout_s=DEADLINE_S)
     extracted = MetadataExtracted.parse(value)
@@ -159,14 +158,14 @@ def test_bytes_that_are_no_image_still_publish_what_is_known(services, worker):
     assert [s.field for s in extracted.skipped] == ["image"]
 
 
-def test_a_lost_original_is_dead_lettered(services, worker):
-    event = seed_upload(services.db, None)
+def test_a_lost_original_is_dead_lettered(images, worker):
+    event = seed_upload(images, None)
     publish(event)
-    [letter] = events_for(topics.DLQ_METADATA.name, event.image_id, timeout_s=DEADLINE_S)
+    [letter] = events_for(topics.dead_letter("metadata").name, event.image_id, timeout_s=DEADLINE_S)
     letter = DeadLetter.model_validate_json(letter)
     assert (letter.stage, letter.code) == ("metadata", "original_missing")
     [failed] = events_for(topics.IMAGE_FAILED.name, event.image_id, timeout_s=30)
     assert ImageFailed.parse(failed).stage == "metadata"
-    assert records.get(services.db, event.image_id).failure_code == "original_missing"
-    assert records.get_metadata(services.db, event.image_id) is None
+    assert images.get(event.image_id).failure_code == "original_missing"
+    assert images.get_metadata(event.image_id) is None
     assert worker.poll() is None

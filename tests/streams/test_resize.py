@@ -10,8 +10,9 @@ import httpx
 import pytest
 from PIL import Image
 
-from connectors import minio, records
-from connectors.settings import MinioSettings, NginxSettings
+from connectors import records
+from connectors.minio import Bucket
+from connectors.settings import NginxSettings
 from schemas import topics
 from schemas.events import DeadLetter, ImageFailed, VariantsReady
 from tests.ingest_api.conftest import events_for
@@ -30,6 +31,12 @@ def _jpeg(width: int, height: int, orientation: int = 1) -> bytes:
     return out.getvalue()
 
 
+def _objects(bucket: Bucket, prefix: str) -> set[tuple]:
+    """Each object under `prefix` with its etag and write time: a rewrite changes them."""
+    return {(key, info.etag, info.last_modified)
+            for key in bucket.keys(prefix) if (info := bucket.stat(key)) is not None}
+
+
 @pytest.fixture(scope="module")
 def worker():
     process = start_worker("resize")
@@ -37,8 +44,8 @@ def worker():
     stop(process)
 
 
-def test_variants_are_made_oriented_stripped_and_served_through_the_cache(db, worker):
-    event = seed_upload(db, _jpeg(1600, 1200, orientation=6))  # stored sideways: upright it is 1200x1600
+def test_variants_are_made_oriented_stripped_and_served_through_the_cache(images, store, worker):
+    event = seed_upload(images, _jpeg(1600, 1200, orientation=6))  # stored sideways: upright it is 1200x1600
     publish(event)
     [value] = events_for(topics.IMAGE_VARIANTS_READY.name, event.image_id, 1, DEADLINE_S)
     ready = VariantsReady.parse(value)
@@ -48,12 +55,12 @@ def test_variants_are_made_oriented_stripped_and_served_through_the_cache(db, wo
     assert {v.format for v in ready.variants} == {"jpeg", "webp"}
     assert ready.dominant_color.startswith("#") and ready.placeholder
 
-    record = records.get(db, event.image_id)
+    record = images.get(event.image_id)
     assert record.status == records.PROCESSING  # ready is the indexing stage's call, once every stage is done
     assert sorted(v.key for v in record.variants) == sorted(v.key for v in ready.variants)
 
     cache = NginxSettings()
-    bucket = MinioSettings().variants_bucket
+    bucket = store.variants.name
     for variant in ready.variants:
         url = f"{cache.url}/{bucket}/{variant.key}"
         first, second = httpx.get(url), httpx.get(url)
@@ -66,38 +73,34 @@ def test_variants_are_made_oriented_stripped_and_served_through_the_cache(db, wo
         assert not image.getexif(), "EXIF must be stripped from variants"
 
 
-def test_redelivered_event_writes_nothing_new(db, worker):
-    event = seed_upload(db, _jpeg(700, 500))
+def test_redelivered_event_writes_nothing_new(images, store, worker):
+    event = seed_upload(images, _jpeg(700, 500))
     publish(event)
     [first] = events_for(topics.IMAGE_VARIANTS_READY.name, event.image_id, 1, DEADLINE_S)
-    settings = MinioSettings()
-    store = minio.client(settings)
     prefix = f"public/v/{event.image_id}/"
-    before = {(o.object_name, o.etag, o.last_modified)
-              for o in store.list_objects(settings.variants_bucket, prefix=prefix, recursive=True)}
+    before = _objects(store.variants, prefix)
 
     publish(event)  # the same event again, as after a lost commit
     values = events_for(topics.IMAGE_VARIANTS_READY.name, event.image_id, 2, DEADLINE_S)
     assert len(values) == 2
     assert VariantsReady.parse(values[1]).variants == VariantsReady.parse(first).variants
-    after = {(o.object_name, o.etag, o.last_modified)
-             for o in store.list_objects(settings.variants_bucket, prefix=prefix, recursive=True)}
+    after = _objects(store.variants, prefix)
     assert after == before  # not one object rewritten
 
 
-def test_poison_goes_to_dead_letters_and_the_worker_keeps_going(db, worker):
+def test_poison_goes_to_dead_letters_and_the_worker_keeps_going(images, worker):
     whole = _jpeg(800, 600)
-    bad = seed_upload(db, whole[: len(whole) // 3])  # the header is fine, the pixels end early
-    good = seed_upload(db, _jpeg(640, 480))
+    bad = seed_upload(images, whole[: len(whole) // 3])  # the header is fine, the pixels end early
+    good = seed_upload(images, _jpeg(640, 480))
     publish(bad, good)
 
-    [letter] = events_for(topics.DLQ_RESIZE.name, bad.image_id, 1, DEADLINE_S)
+    [letter] = events_for(topics.dead_letter("resize").name, bad.image_id, 1, DEADLINE_S)
     letter = DeadLetter.model_validate_json(letter)
     assert letter.stage == "resize" and letter.code == "truncated"
     assert letter.source_topic == topics.IMAGE_UPLOADED.name and letter.offset >= 0
     [failed] = events_for(topics.IMAGE_FAILED.name, bad.image_id, 1, DEADLINE_S)
     assert ImageFailed.parse(failed).code == "truncated"
-    record = records.get(db, bad.image_id)
+    record = images.get(bad.image_id)
     assert (record.status, record.failure_code) == (records.FAILED, "truncated")
     assert record.reason
 
@@ -105,12 +108,12 @@ def test_poison_goes_to_dead_letters_and_the_worker_keeps_going(db, worker):
     assert worker.poll() is None, "the worker must still be running"
 
 
-def test_a_worker_killed_mid_batch_loses_no_image(db, worker):
+def test_a_worker_killed_mid_batch_loses_no_image(images, worker):
     # Last in this module: the shared worker leaves the group cleanly first, so
     # the victim alone holds the partitions (a paused member would keep them
     # until the broker gives up on it).
     stop(worker)
-    events = [seed_upload(db, _jpeg(1400 + i, 1000)) for i in range(6)]
+    events = [seed_upload(images, _jpeg(1400 + i, 1000)) for i in range(6)]
     victim = start_worker("resize")
     publish(*events)
     ids = {e.image_id for e in events}
@@ -121,10 +124,10 @@ def test_a_worker_killed_mid_batch_loses_no_image(db, worker):
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
-            if all(records.get(db, i).variants for i in ids):
+            if all(images.get(i).variants for i in ids):
                 break
             time.sleep(1)
-        assert {i: bool(records.get(db, i).variants) for i in ids} == dict.fromkeys(ids, True), \
+        assert {i: bool(images.get(i).variants) for i in ids} == dict.fromkeys(ids, True), \
             log_tail(survivor)
     finally:
         stop(survivor)

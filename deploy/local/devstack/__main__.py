@@ -13,6 +13,7 @@ import docker
 
 from devstack import bootstrap, docker_engine, engines, images, log, status
 from devstack.stack import Stack, StackError
+from streams import registry
 
 ROOT = images.ROOT
 TESTS = ROOT / "tests"
@@ -71,13 +72,31 @@ def cmd_env(_: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run one stage in the foreground against the local stack (for development;
     `up` already runs one of each in a container)."""
+    stages = registry.discover()
+    if args.stage not in stages:
+        print(f"darkroom worker: no stage {args.stage!r}; the stages are {', '.join(sorted(stages))}",
+              file=sys.stderr)
+        return 2
     stack = Stack.local()
     env = {**os.environ, **stack.env(stack.saved_addresses())}
     return subprocess.run([sys.executable, "-m", "streams", args.stage], env=env).returncode
 
 
+def cmd_lint(_: argparse.Namespace) -> int:
+    """ruff over the whole repository, then mypy over what pyproject.toml's
+    [tool.mypy] lists; both run, so one report shows every finding."""
+    failed = []
+    for tool, args in (("ruff", ["check", "."]), ("mypy", [])):
+        log.step(f"lint: {tool} {' '.join(args)}".rstrip())
+        if subprocess.run([sys.executable, "-m", tool, *args], cwd=ROOT).returncode != 0:
+            failed.append(tool)
+    if failed:
+        print(f"darkroom lint: {' and '.join(failed)} found problems", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def cmd_build(_: argparse.Namespace) -> int:
-    images.build_all(_client())
+    images.build_all(_client(), engines.images_to_build(app=True))
     return 0
 
 
@@ -103,7 +122,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     paths = [p for p in paths if p.exists()]  # not options, nor their values
     reaches_deploy = not paths or any(p in (TESTS, *TESTS.parents) or p.is_relative_to(TESTS / "deploy")
                                       for p in paths)
-    images.build_all(client, images.ALL if reaches_deploy else images.ENGINES)
+    images.build_all(client, engines.images_to_build(app=reaches_deploy))
     # The environment carries DOCKER_HOST and the testcontainers settings (devstack/__init__.py).
     result = subprocess.run([sys.executable, "-m", "pytest", *args.pytest_args], cwd=ROOT)
     if result.returncode == 5:
@@ -125,8 +144,10 @@ def main() -> int:
     state.add_argument("--json", action="store_true", help="one JSON object, for scripts")
     commands.add_parser("env", help="print the DARKROOM_* settings for the running stack")
     commands.add_parser("build", help="build every container image")
+    commands.add_parser("lint", help="ruff and mypy, as CI runs them")
     worker = commands.add_parser("worker", help="run one stream stage in the foreground")
-    worker.add_argument("stage", choices=sorted(engines.STAGES))
+    # Checked in cmd_worker against the declared stages (finding them imports every stage).
+    worker.add_argument("stage", help="a stage declared in streams/ (resize, metadata, ...)")
     argv = sys.argv[1:]
     if argv[:1] == ["test"]:  # everything after `test` belongs to pytest, verbatim
         args = parser.parse_args(["test"])

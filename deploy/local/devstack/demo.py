@@ -4,14 +4,22 @@ are served through the cache."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import time
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
 import httpx
 from PIL import Image
 
-from connectors import cassandra, elasticsearch, kafka, minio
+from connectors import kafka
+from connectors.cassandra import Cassandra
+from connectors.elasticsearch import SearchIndex
+from connectors.minio import ObjectStore
+from connectors.nginx import DeliveryCache
+from connectors.records import ImageRecord, ImageRepository
 from connectors.settings import (
     CassandraSettings,
     ElasticsearchSettings,
@@ -19,9 +27,12 @@ from connectors.settings import (
     MinioSettings,
     NginxSettings,
 )
+from devstack import bootstrap
 from devstack import samples as samples_module
 from devstack.engines import settings_from_env
-from schemas import topics
+
+R = TypeVar("R")
+OWNER = "demo"  # not a user of the API: the smoke run's rows are nobody's uploads
 
 
 def _sample_jpeg() -> bytes:
@@ -31,7 +42,7 @@ def _sample_jpeg() -> bytes:
     return out.getvalue()
 
 
-def _timed(label: str, action) -> object:
+def _timed(label: str, action: Callable[[], R]) -> R:
     started = time.perf_counter()
     result = action()
     print(f"  {label:<58} {1000 * (time.perf_counter() - started):7.1f} ms")
@@ -39,45 +50,65 @@ def _timed(label: str, action) -> object:
 
 
 def smoke(env: dict[str, str]) -> None:
+    """One round trip through each engine, by the connectors the services
+    use; whatever it writes, it removes."""
     run = uuid.uuid4().hex[:12]
-    store, cache = settings_from_env(MinioSettings, env), settings_from_env(NginxSettings, env)
     data = _sample_jpeg()
-    key = f"public/demo/{run}.jpg"
     print(f"smoke run {run}:")
-    _timed(f"MinIO: stored {len(data)} bytes as {store.variants_bucket}/{key}",
-           lambda: minio.client(store).put_object(
-               store.variants_bucket, key, io.BytesIO(data), len(data), content_type="image/jpeg",
-               metadata={"Cache-Control": "public, max-age=31536000, immutable"}))
-    url = f"{cache.url}/{store.variants_bucket}/{key}"
+    _delivery(run, data, settings_from_env(MinioSettings, env), settings_from_env(NginxSettings, env))
+    _records(run, data, settings_from_env(CassandraSettings, env))
+    _search(run, settings_from_env(ElasticsearchSettings, env))
+    _topics(settings_from_env(KafkaSettings, env))
+
+
+def _delivery(run: str, data: bytes, store_settings: MinioSettings, cache_settings: NginxSettings) -> None:
+    variants = ObjectStore(store_settings).variants
+    key = f"public/demo/{run}.jpg"
+    _timed(f"MinIO: stored {len(data)} bytes as {variants.name}/{key}",
+           lambda: variants.put_immutable(key, data, "image/jpeg"))
+    path = f"/{variants.name}/{key}"
     for attempt in ("first", "second"):
-        response = _timed(f"nginx: {attempt} GET", lambda: httpx.get(url))
+        response = _timed(f"nginx: {attempt} GET", lambda: httpx.get(f"{cache_settings.url}{path}"))
         print(f"    -> {response.status_code}, X-Cache-Status {response.headers.get('x-cache-status')}")
+    variants.remove(key)
+    purged = _timed("nginx: purged the cached copy", lambda: DeliveryCache(cache_settings).purge(path))
+    print(f"    -> it was cached: {purged}")
 
-    db = settings_from_env(CassandraSettings, env)
-    session = cassandra.connect(db, db.keyspace)
+
+def _records(run: str, data: bytes, settings: CassandraSettings) -> None:
+    db = Cassandra(settings)
+    images = ImageRepository(db)
+    sha256 = hashlib.sha256(data).hexdigest()
     try:
-        insert = session.prepare("INSERT INTO images (id, owner, status, created_at) "
-                                 "VALUES (?, 'demo', 'ready', toTimestamp(now())) IF NOT EXISTS")
-        applied = _timed("Cassandra: recorded the image (LWT)", lambda: session.execute(insert, (run,)).one())
-        print(f"    -> applied: {applied.applied}")
-        session.execute("DELETE FROM images WHERE id = %s", (run,))  # leave no trace in listings
+        holder = _timed("Cassandra: claimed the bytes' hash (LWT)",
+                        lambda: images.claim_hash(OWNER, sha256, run))
+        print("    -> claimed" if holder is None else f"    -> held by an earlier run, {holder}")
+        record = ImageRecord(id=run, owner=OWNER, sha256=sha256, original_key=f"demo/{run}",
+                             mime_type="image/jpeg", byte_size=len(data), width=320, height=240)
+        _timed("Cassandra: recorded the image", lambda: images.create(record))
+        found = _timed("Cassandra: read it back", lambda: images.get(run))
+        print(f"    -> {found.status if found else 'missing'}")
+        images.delete(run)  # the record, its listing row and its claim: no trace in listings
     finally:
-        session.cluster.shutdown()
+        db.close()
 
-    search = settings_from_env(ElasticsearchSettings, env)
-    es, index = elasticsearch.client(search), elasticsearch.alias(search, "images")
-    _timed("Elasticsearch: indexed 'Cafés at dawn'", lambda: es.index(
-        index=index, id=run, document={"id": run, "title": "Cafés at dawn", "owner": "demo"},
-        refresh="wait_for"))
-    hits = _timed("Elasticsearch: searched for 'cafe'", lambda: es.search(
-        index=index, query={"bool": {"must": {"match": {"title": "cafe"}},
-                                     "filter": {"term": {"id": run}}}}))
-    print(f"    -> {hits['hits']['total']['value']} hit(s)")
-    es.delete(index=index, id=run, refresh="wait_for")
 
-    bus = settings_from_env(KafkaSettings, env)
-    listed = _timed("Kafka: listed Darkroom's topics", lambda: kafka.admin(bus).list_topics(timeout=10))
-    for topic in topics.ALL:
+def _search(run: str, settings: ElasticsearchSettings) -> None:
+    index = SearchIndex(settings, "images")
+    try:
+        _timed("Elasticsearch: indexed 'Cafés at dawn'", lambda: index.bulk_index(
+            [{"id": run, "title": "Cafés at dawn", "owner": OWNER}], refresh=True))
+        hits = _timed("Elasticsearch: searched for 'cafe'", lambda: index.search(
+            {"query": {"bool": {"must": {"match": {"title": "cafe"}}, "filter": {"term": {"id": run}}}}}))
+        print(f"    -> {hits['hits']['total']['value']} hit(s)")
+        index.delete(run)
+    finally:
+        index.close()
+
+
+def _topics(settings: KafkaSettings) -> None:
+    listed = _timed("Kafka: listed Darkroom's topics", lambda: kafka.admin(settings).list_topics(timeout=10))
+    for topic in bootstrap.wanted_topics():
         partitions = len(listed.topics[topic.name].partitions) if topic.name in listed.topics else 0
         print(f"    -> {topic.name}: {partitions} partitions")
 

@@ -1,16 +1,21 @@
 """The stack, defined once: each engine's image, ports, configuration, data
-directory, memory and readiness check.
+directory, memory, and how the host reaches it and asks whether it is ready.
 
 `./darkroom up` (long-lived, fixed host ports, named volumes) and the test
 suite (throwaway, random host ports) both start these same definitions
-through testcontainers, see stack.py.
+through testcontainers, see stack.py. Adding an engine is one
+`declare(Engine(...))` below (with its image in images.py and its connector
+in connectors/): nothing else lists the engines or names one of them.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
+
+from pydantic_settings import BaseSettings
 
 from connectors import cassandra, elasticsearch, kafka, minio, nginx
 from connectors.settings import (
@@ -21,50 +26,129 @@ from connectors.settings import (
     NginxSettings,
 )
 from devstack import images
-from streams.__main__ import STAGES
+from streams import registry
 
 MINIO_USER = "darkroom"
-T = TypeVar("T")
+S = TypeVar("S", bound=BaseSettings)
 
 
 @dataclass(frozen=True)
-class Engine:
+class Secret:
+    """A password the stack makes for an engine: its container reads it from
+    the variable `env`, its connector from the settings field `field`."""
+
+    env: str
+    field: str
+
+
+@dataclass(frozen=True)
+class HostAddress:
+    """How an engine that advertises its own address (Kafka) learns the one
+    the host dials: from the variable `env` when the host port is known
+    before the start (fixed ports), else from the file `path` once the
+    container runs (random ports); the engine waits for it."""
+
+    env: str
+    path: str
+
+
+def _host_and_port(address: str) -> dict[str, str]:
+    host, _, port = address.rpartition(":")
+    return {"host": host, "port": port}
+
+
+@dataclass(frozen=True)
+class Engine(Generic[S]):
     name: str  # also the container's alias on the stack's network
     image: images.Image
     port: int  # the container port the host dials
     default_host_port: int  # where `./darkroom up` publishes it
     data_dir: str
     mem_limit: str
+    settings: type[S]  # the connector settings an address of this engine goes into
+    points_at: Callable[[str], dict[str, str]]  # those settings' fields for an address
+    # The connector's readiness wait: returns the version, or None where the
+    # protocol does not tell it (then it is the version the image is built from).
+    probe: Callable[[S, float], str | None]
     env: dict[str, str] = field(default_factory=dict)
+    scheme: str = ""  # "http://" where the client takes a URL
+    host: str = "localhost"
+    inside_port: int | None = None  # what containers on the stack's network dial, when not `port`
+    # The fields set for containers on the stack's network, when not `points_at`'s.
+    inside_points_at: Callable[[str], dict[str, str]] | None = None
+    secret: Secret | None = None
+    host_address: HostAddress | None = None
 
     @property
     def host_port(self) -> int:
         return int(os.environ.get(f"DARKROOM_{self.name.upper()}_HOST_PORT", self.default_host_port))
 
+    def address(self, host_port: int) -> str:
+        """What the host dials, in the form the engine's client takes."""
+        return f"{self.scheme}{self.host}:{host_port}"
+
+    def inside_address(self) -> str:
+        """What a container on the stack's network dials: the alias."""
+        return f"{self.scheme}{self.name}:{self.inside_port or self.port}"
+
+    def settings_env(self, fields: dict[str, str]) -> dict[str, str]:
+        """Settings fields as the DARKROOM_* variables that set them."""
+        prefix = self.settings.model_config["env_prefix"]
+        return {f"{prefix}{name.upper()}": value for name, value in fields.items()}
+
+    def ready(self, env: dict[str, str], timeout_s: float = 600) -> str:
+        """Wait until the engine answers the host through its connector; return its version."""
+        return self.probe(settings_from_env(self.settings, env), timeout_s) or self.image.version
+
+
+ALL: list[Engine[Any]] = []  # every engine, in declaration order (declare() fills it)
+
+
+def declare(engine: Engine[S]) -> Engine[S]:
+    if any(known.name == engine.name for known in ALL):
+        raise ValueError(f"engine {engine.name} is declared twice")
+    ALL.append(engine)
+    return engine
+
 
 # Heaps sized for one 2-core, 24 GiB machine that also runs the API, the
 # workers and the tests: about 1.5 GB for the five engines at idle.
-KAFKA = Engine("kafka", images.KAFKA, 9092, 19092, "/var/lib/kafka", "768m",
-               {"KAFKA_HEAP_OPTS": "-Xms32m -Xmx256m"})
-CASSANDRA = Engine("cassandra", images.CASSANDRA, 9042, 19042, "/var/lib/cassandra", "1280m",
-                   {"CASSANDRA_HEAP": "-Xms128m -Xmx512m"})
+KAFKA = declare(Engine(
+    "kafka", images.KAFKA, 9092, 19092, "/var/lib/kafka", "768m",
+    KafkaSettings, lambda address: {"bootstrap": address}, kafka.wait_ready,  # the protocol has no version
+    {"KAFKA_HEAP_OPTS": "-Xms32m -Xmx256m"},
+    inside_port=9093,  # the listener Kafka advertises to the stack's network
+    host_address=HostAddress("KAFKA_HOST_ADDRESS", "/run/kafka/host-address")))
+CASSANDRA = declare(Engine(
+    "cassandra", images.CASSANDRA, 9042, 19042, "/var/lib/cassandra", "1280m",
+    CassandraSettings, _host_and_port, cassandra.wait_ready,
+    {"CASSANDRA_HEAP": "-Xms128m -Xmx512m"},
+    host="127.0.0.1"))
 # C1-only JIT halves Elasticsearch's start-up CPU (about 60 s instead of 110 s
 # on this machine) at some cost to query speed: right for a local stack.
-ELASTICSEARCH = Engine("elasticsearch", images.ELASTICSEARCH, 9200, 19200, "/var/lib/elasticsearch", "1280m",
-                       {"ES_JAVA_OPTS": "-Xms384m -Xmx384m -XX:-AlwaysPreTouch -XX:TieredStopAtLevel=1"})
-MINIO = Engine("minio", images.MINIO, 9000, 19000, "/data", "512m", {"MINIO_ROOT_USER": MINIO_USER})
-NGINX = Engine("nginx", images.NGINX, 8080, 18080, "/var/cache/nginx-darkroom", "256m",
-               {"MINIO_UPSTREAM": "minio:9000"})
-ALL = (KAFKA, CASSANDRA, ELASTICSEARCH, MINIO, NGINX)
+ELASTICSEARCH = declare(Engine(
+    "elasticsearch", images.ELASTICSEARCH, 9200, 19200, "/var/lib/elasticsearch", "1280m",
+    ElasticsearchSettings, lambda address: {"url": address}, elasticsearch.wait_ready,
+    {"ES_JAVA_OPTS": "-Xms384m -Xmx384m -XX:-AlwaysPreTouch -XX:TieredStopAtLevel=1"},
+    scheme="http://"))
+MINIO = declare(Engine(
+    "minio", images.MINIO, 9000, 19000, "/data", "512m",
+    MinioSettings, lambda address: {"endpoint": address, "access_key": MINIO_USER},
+    minio.wait_ready,  # the health page has no version
+    {"MINIO_ROOT_USER": MINIO_USER},
+    secret=Secret("MINIO_ROOT_PASSWORD", "secret_key")))
+NGINX = declare(Engine(
+    "nginx", images.NGINX, 8080, 18080, "/var/cache/nginx-darkroom", "256m",
+    NginxSettings, lambda address: {"url": address}, nginx.wait_ready,
+    {"MINIO_UPSTREAM": f"{MINIO.name}:{MINIO.port}"},
+    scheme="http://",
+    # Delivery URLs stay the ones viewers dial; containers purge through the alias.
+    inside_points_at=lambda address: {"purge_url": address}))
 
 
-def address(engine: Engine, host_port: int) -> str:
-    """What the host dials, in the form each client takes."""
-    if engine in (ELASTICSEARCH, NGINX):
-        return f"http://localhost:{host_port}"
-    if engine is CASSANDRA:
-        return f"127.0.0.1:{host_port}"
-    return f"localhost:{host_port}"
+def images_to_build(app: bool) -> tuple[images.Image, ...]:
+    """Every engine's image, and the app image's when `app`."""
+    return (*(engine.image for engine in ALL), *((images.APP,) if app else ()))
 
 
 @dataclass(frozen=True)
@@ -78,55 +162,36 @@ class Service:
 
 
 API = Service("api", ("api",), 8000, 18000)
-SERVICES = (API, *(Service(f"worker-{stage}", ("worker", stage)) for stage in STAGES))
 
 
-def client_env(addresses: dict[str, str], minio_secret: str, api_key: str) -> dict[str, str]:
+def services() -> tuple[Service, ...]:
+    """The API and one worker per stage, the stages as streams/ declares them."""
+    return (API, *(Service(f"worker-{stage}", ("worker", stage)) for stage in sorted(registry.discover())))
+
+
+def client_env(addresses: dict[str, str], secret: str, api_key: str) -> dict[str, str]:
     """The DARKROOM_* settings that point the connectors at a running stack."""
-    cassandra_host, _, cassandra_port = addresses["cassandra"].rpartition(":")
-    return {
-        "DARKROOM_API_DEV_API_KEY": api_key,
-        "DARKROOM_KAFKA_BOOTSTRAP": addresses["kafka"],
-        "DARKROOM_CASSANDRA_HOST": cassandra_host,
-        "DARKROOM_CASSANDRA_PORT": cassandra_port,
-        "DARKROOM_ELASTICSEARCH_URL": addresses["elasticsearch"],
-        "DARKROOM_MINIO_ENDPOINT": addresses["minio"],
-        "DARKROOM_MINIO_ACCESS_KEY": MINIO_USER,
-        "DARKROOM_MINIO_SECRET_KEY": minio_secret,
-        "DARKROOM_NGINX_URL": addresses["nginx"],
-    }
+    env = {"DARKROOM_API_DEV_API_KEY": api_key}
+    for engine in ALL:
+        fields = engine.points_at(addresses[engine.name])
+        if engine.secret:
+            fields[engine.secret.field] = secret
+        env.update(engine.settings_env(fields))
+    return env
 
 
 def inside_env(env: dict[str, str]) -> dict[str, str]:
     """The same settings for a container on the stack's network: engines by
-    alias and container port. Delivery URLs stay the ones the host dials."""
-    return {
-        **env,
-        "DARKROOM_KAFKA_BOOTSTRAP": f"{KAFKA.name}:9093",
-        "DARKROOM_CASSANDRA_HOST": CASSANDRA.name,
-        "DARKROOM_CASSANDRA_PORT": str(CASSANDRA.port),
-        "DARKROOM_ELASTICSEARCH_URL": f"http://{ELASTICSEARCH.name}:{ELASTICSEARCH.port}",
-        "DARKROOM_MINIO_ENDPOINT": f"{MINIO.name}:{MINIO.port}",
-        "DARKROOM_NGINX_PURGE_URL": f"http://{NGINX.name}:{NGINX.port}",
-    }
+    alias and container port."""
+    inside = dict(env)
+    for engine in ALL:
+        points_at = engine.inside_points_at or engine.points_at
+        inside.update(engine.settings_env(points_at(engine.inside_address())))
+    return inside
 
 
-def settings_from_env(cls: type[T], env: dict[str, str]) -> T:
+def settings_from_env(cls: type[S], env: dict[str, str]) -> S:
     """A connector's settings from an explicit DARKROOM_* mapping (not os.environ)."""
     prefix = cls.model_config["env_prefix"]
-    return cls(**{k[len(prefix):].lower(): v for k, v in env.items() if k.startswith(prefix)})
-
-
-def ready(engine: Engine, env: dict[str, str], timeout_s: float = 600) -> str:
-    """Wait until the engine answers the host through its connector; return its version."""
-    if engine is KAFKA:
-        kafka.wait_ready(settings_from_env(KafkaSettings, env), timeout_s)
-        return images.KAFKA.version  # the Kafka protocol does not tell the broker's version
-    if engine is CASSANDRA:
-        return cassandra.wait_ready(settings_from_env(CassandraSettings, env), timeout_s)
-    if engine is ELASTICSEARCH:
-        return elasticsearch.wait_ready(settings_from_env(ElasticsearchSettings, env), timeout_s)
-    if engine is MINIO:
-        minio.wait_ready(settings_from_env(MinioSettings, env), timeout_s)
-        return images.MINIO.version
-    return nginx.wait_ready(settings_from_env(NginxSettings, env), timeout_s)
+    values: dict[str, Any] = {k[len(prefix):].lower(): v for k, v in env.items() if k.startswith(prefix)}
+    return cls(**values)

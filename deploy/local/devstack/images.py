@@ -58,8 +58,6 @@ APP = Image(
     "darkroom", "darkroom/app:dev", "dev", BASE_PYTHON,
     sources=("pyproject.toml", "README.md", "connectors", "schemas", "streams", "ingest-api", "deploy/local"),
 )
-ENGINES = (KAFKA, CASSANDRA, ELASTICSEARCH, MINIO, NGINX)
-ALL = (*ENGINES, APP)
 
 
 def _tree_hash(paths: list[Path], extra: str) -> str:
@@ -133,7 +131,7 @@ def build_image(client: docker.DockerClient, image: Image) -> None:
     log.step(f"built {image.tag}")
 
 
-def build_all(client: docker.DockerClient, images: tuple[Image, ...] = ALL) -> None:
+def build_all(client: docker.DockerClient, images: tuple[Image, ...]) -> None:
     """Build what is missing, several at once: the slow parts (the MinIO
     compile, Maven downloads, debootstrap) wait on different things."""
     with ThreadPoolExecutor(max_workers=4) as pool:

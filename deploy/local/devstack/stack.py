@@ -17,10 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any, cast
 
 import docker
 from docker.errors import NotFound
 from testcontainers.core.container import DockerContainer
+from testcontainers.core.network import Network
 
 from devstack import engines, images, log
 from devstack.engines import Engine
@@ -31,6 +33,12 @@ STATE_DIR = Path(os.environ.get("DARKROOM_STATE", "/var/lib/darkroom"))
 
 class StackError(RuntimeError):
     """An engine did not come up; the message names it and shows its log."""
+
+
+def _joined(network: str) -> Network:
+    # testcontainers' Network would create the network; the stack makes its own
+    # (labelled, kept across runs) and only needs containers to join it by name.
+    return cast(Network, SimpleNamespace(name=network))
 
 
 def _kept_secret(name: str) -> str:
@@ -46,48 +54,48 @@ def _kept_secret(name: str) -> str:
 class Stack:
     prefix: str
     persistent: bool
-    minio_secret: str
+    secret: str  # the password of each engine that declares an engines.Secret (MinIO)
     api_key: str
     addresses: dict[str, str] = field(default_factory=dict)  # filled by start()
 
     @classmethod
     def local(cls) -> Stack:
         """The stack of `./darkroom up`; its secrets are made once and kept."""
-        return cls("darkroom", persistent=True, minio_secret=_kept_secret("minio-secret"),
+        return cls("darkroom", persistent=True, secret=_kept_secret("minio-secret"),
                    api_key=_kept_secret("dev-api-key"))
 
     @classmethod
     def throwaway(cls) -> Stack:
         return cls(f"darkroom-test-{secrets.token_hex(3)}", persistent=False,
-                   minio_secret=secrets.token_urlsafe(24), api_key=secrets.token_urlsafe(24))
+                   secret=secrets.token_urlsafe(24), api_key=secrets.token_urlsafe(24))
 
     @property
     def network(self) -> str:
         return f"{self.prefix}-net"
 
-    def container_name(self, engine: Engine) -> str:
+    def container_name(self, engine: Engine[Any]) -> str:
         return f"{self.prefix}-{engine.name}"
 
     # -- starting -------------------------------------------------------
 
-    def _container(self, engine: Engine) -> DockerContainer:
+    def _container(self, engine: Engine[Any]) -> DockerContainer:
         container = (
             DockerContainer(engine.image.tag)
             .with_name(self.container_name(engine))
             # The alias is how other containers find the engine (nginx dials minio:9000).
-            .with_network(SimpleNamespace(name=self.network))
+            .with_network(_joined(self.network))
             .with_network_aliases(engine.name)
             .with_kwargs(mem_limit=engine.mem_limit, labels={STACK_LABEL: self.prefix})
         )
         for key, value in engine.env.items():
             container.with_env(key, value)
-        if engine is engines.MINIO:
-            container.with_env("MINIO_ROOT_PASSWORD", self.minio_secret)
+        if engine.secret:
+            container.with_env(engine.secret.env, self.secret)
         if self.persistent:
             container.with_bind_ports(engine.port, engine.host_port)
             container.with_volume_mapping(f"{self.prefix}-{engine.name}-data", engine.data_dir, "rw")
-            if engine is engines.KAFKA:
-                container.with_env("KAFKA_HOST_ADDRESS", f"localhost:{engine.host_port}")
+            if engine.host_address:
+                container.with_env(engine.host_address.env, engine.address(engine.host_port))
         else:
             container.with_exposed_ports(engine.port)
         return container
@@ -96,7 +104,7 @@ class Stack:
         if not client.networks.list(names=[self.network]):
             client.networks.create(self.network, driver="bridge", labels={STACK_LABEL: self.prefix})
 
-    def _start_engine(self, client: docker.DockerClient, engine: Engine) -> str:
+    def _start_engine(self, client: docker.DockerClient, engine: Engine[Any]) -> str:
         """Start the engine's container unless it runs; return its host address."""
         name = self.container_name(engine)
         try:
@@ -112,15 +120,16 @@ class Stack:
         else:
             existing.reload()
             host_port = int(existing.ports[f"{engine.port}/tcp"][0]["HostPort"])
-            if engine is engines.KAFKA:
-                # The broker waits for the address the host dials before it starts.
-                existing.exec_run(["sh", "-c", f"echo localhost:{host_port} > /run/kafka/host-address"])
-        return engines.address(engine, host_port)
+            if engine.host_address:
+                # The engine waits for the address the host dials before it starts.
+                told = f"echo {engine.address(host_port)} > {engine.host_address.path}"
+                existing.exec_run(["sh", "-c", told])
+        return engine.address(host_port)
 
     def start(self, client: docker.DockerClient) -> dict[str, str]:
         """Build what is missing, start every engine in parallel and wait
         until each answers. Returns the host address of each engine."""
-        images.build_all(client, images.ENGINES)
+        images.build_all(client, engines.images_to_build(app=False))
         self._ensure_network(client)
         log.step(f"starting {', '.join(e.name for e in engines.ALL)}")
         with ThreadPoolExecutor(len(engines.ALL)) as pool:
@@ -133,14 +142,14 @@ class Stack:
         return addresses
 
     def env(self, addresses: dict[str, str]) -> dict[str, str]:
-        return engines.client_env(addresses, self.minio_secret, self.api_key)
+        return engines.client_env(addresses, self.secret, self.api_key)
 
     def wait_ready(self, client: docker.DockerClient, addresses: dict[str, str]) -> dict[str, str]:
         """Wait for every engine in parallel; name the one that failed and show its log."""
         env = self.env(addresses)
         versions: dict[str, str] = {}
         with ThreadPoolExecutor(len(engines.ALL)) as pool:
-            futures = [(e, pool.submit(engines.ready, e, env)) for e in engines.ALL]
+            futures = [(e, pool.submit(e.ready, env)) for e in engines.ALL]
             for engine, future in futures:
                 try:
                     versions[engine.name] = future.result()
@@ -149,7 +158,7 @@ class Stack:
                     raise StackError(self._failure_report(client, engine, exc)) from exc
         return versions
 
-    def _failure_report(self, client: docker.DockerClient, engine: Engine, exc: Exception) -> str:
+    def _failure_report(self, client: docker.DockerClient, engine: Engine[Any], exc: Exception) -> str:
         try:
             logs = client.containers.get(self.container_name(engine)).logs(tail=40).decode(errors="replace")
         except NotFound:
@@ -157,14 +166,15 @@ class Stack:
         return f"{engine.name} did not become ready: {exc}\n--- end of its log ---\n{logs}"
 
     def start_services(self, client: docker.DockerClient, addresses: dict[str, str],
-                       services: tuple[engines.Service, ...] = engines.SERVICES) -> dict[str, str]:
-        """Run the API and the workers from the app image on the stack's
-        network (replacing older ones: the image may have changed).
-        Returns the host address of each service that has a port."""
+                       services: tuple[engines.Service, ...] | None = None) -> dict[str, str]:
+        """Run `services` (the API and one worker per stage unless told) from
+        the app image on the stack's network (replacing older ones: the image
+        may have changed). Returns the host address of each service that has
+        a port."""
         images.build_image(client, images.APP)
         env = engines.inside_env(self.env(addresses))
         found = {}
-        for service in services:
+        for service in engines.services() if services is None else services:
             name = f"{self.prefix}-{service.name}"
             with contextlib.suppress(NotFound):
                 client.containers.get(name).remove(force=True)
@@ -172,7 +182,7 @@ class Stack:
                 DockerContainer(images.APP.tag)
                 .with_name(name)
                 .with_command(list(service.command))
-                .with_network(SimpleNamespace(name=self.network))
+                .with_network(_joined(self.network))
                 .with_kwargs(labels={STACK_LABEL: self.prefix}, restart_policy={"Name": "unless-stopped"},
                              # The image's health check asks the API; a worker serves no HTTP
                              # (its health is its consumer group's lag), so it has none.
@@ -206,7 +216,7 @@ class Stack:
         path = STATE_DIR / "addresses.json"
         if path.exists():
             return json.loads(path.read_text())
-        return {e.name: engines.address(e, e.host_port) for e in engines.ALL}
+        return {e.name: e.address(e.host_port) for e in engines.ALL}
 
     def stop(self, client: docker.DockerClient, wipe: bool = False) -> None:
         """Remove the stack's containers and network; volumes too when wiping

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import docker
 import httpx
@@ -22,9 +23,9 @@ def _docker() -> dict[str, object]:
     return {"healthy": False, "version": None, "address": docker_engine.candidate_hosts()[0]}
 
 
-def _engine(engine: engines.Engine, env: dict[str, str], address: str) -> dict[str, object]:
+def _engine(engine: engines.Engine[Any], env: dict[str, str], address: str) -> dict[str, object]:
     try:
-        version = engines.ready(engine, env, timeout_s=2)
+        version = engine.ready(env, timeout_s=2)
         return {"healthy": True, "version": version, "address": address}
     except Exception:  # noqa: BLE001 - any failure means "not healthy" here
         return {"healthy": False, "version": None, "address": address}
@@ -34,7 +35,6 @@ def collect() -> dict[str, dict[str, object]]:
     stack = Stack.local()
     addresses = stack.saved_addresses()
     env = stack.env(addresses)
-    report: dict[str, dict[str, object]] = {}
     with ThreadPoolExecutor(len(engines.ALL)) as pool:
         futures = {e.name: pool.submit(_engine, e, env, addresses[e.name]) for e in engines.ALL}
         report = {name: f.result() for name, f in futures.items()}

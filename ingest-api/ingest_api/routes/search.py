@@ -3,6 +3,7 @@ thread, answer. Anonymous callers are welcome here (public images only)."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Annotated, Literal
 
@@ -10,7 +11,7 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from ingest_api import search
-from ingest_api.deps import Svc, Viewer
+from ingest_api.deps import Index, Urls, Viewer
 from ingest_api.models import ErrorBody, SearchOut, TagsOut
 from ingest_api.problems import ApiError
 
@@ -57,7 +58,7 @@ Cursor = Annotated[str | None, Query(max_length=2000, description="`next_cursor`
 
 @router.get("/search", summary="Search images", response_model=SearchOut, responses=_ERRORS)
 async def search_images(
-    svc: Svc, viewer: Viewer, q: Text = None, tag: Tags = None, camera: Camera = None,
+    index: Index, urls: Urls, viewer: Viewer, q: Text = None, tag: Tags = None, camera: Camera = None,
     date_from: From = None, date_to: To = None, near: Near = None, within: Within = None,
     sort: Sort = None, cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -72,14 +73,16 @@ async def search_images(
         camera=search.fold(camera) if camera and camera.strip() else None, date_from=date_from,
         date_to=date_to, near=point, within_km=within_km, sort=sort or ("relevance" if q else "newest"),
         limit=limit)
-    return await run_in_threadpool(search.search, svc, viewer, query, cursor)
+    return await run_in_threadpool(functools.partial(search.search, index=index, delivery=urls, viewer=viewer,
+                                                     query=query, cursor=cursor))
 
 
 @router.get("/tags", summary="Complete tag names", response_model=TagsOut, responses=_ERRORS)
 async def complete_tags(
-    svc: Svc, viewer: Viewer,
+    index: Index, viewer: Viewer,
     prefix: Annotated[str, Query(max_length=64, description="What was typed so far.")] = "",
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> TagsOut:
     """Tags of the images the caller may list, owners' and the classifier's alike, most used first."""
-    return await run_in_threadpool(search.complete_tags, svc, viewer, prefix, limit)
+    return await run_in_threadpool(functools.partial(search.complete_tags, index=index, viewer=viewer,
+                                                     prefix=prefix, limit=limit))
