@@ -3,9 +3,12 @@
 Callers hold a `Bucket` (one bucket, the calls Darkroom makes on it) or the
 `ObjectStore` that has both; the Minio client never leaves this module.
 
-Visibility owns a key prefix here, next to the bucket policy that gives it
-its meaning: anonymous reads (and so the nginx cache) are allowed under
-`public/` only; everything else is reached by signed URLs.
+Where an image's variants live (their placement) is decided here, next to
+the bucket policy that gives the prefixes their meaning: anonymous reads
+(and so the nginx cache) under `public/` (public and unlisted images);
+`private/` only through nginx, which verifies Darkroom's signed URLs and
+proves itself to MinIO with the origin secret; `trash/` (soft-deleted
+images) never.
 """
 
 from __future__ import annotations
@@ -31,19 +34,22 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 # What a caller may treat as "MinIO is away for now" (answer 503, retry later).
 UNAVAILABLE: tuple[type[Exception], ...] = (urllib3.exceptions.HTTPError, ServerError)
 
-PUBLIC, PRIVATE = "public/", "private/"
+PUBLIC, PRIVATE, TRASH = "public/", "private/", "trash/"
+PLACEMENTS = (PUBLIC, PRIVATE, TRASH)
 
 
-def visibility_prefix(visibility: str) -> str:
-    """The key prefix an object of an image with this visibility lives under."""
+def placement(visibility: str, deleted: bool = False) -> str:
+    """The key prefix the variants of an image with this visibility live under."""
+    if deleted:
+        return TRASH
     return PRIVATE if visibility == "private" else PUBLIC
 
 
-def for_visibility(key: str, visibility: str) -> str:
-    """`key` moved under the prefix `visibility` needs (keys outside both prefixes stay)."""
-    for prefix in (PUBLIC, PRIVATE):
+def placed(key: str, where: str) -> str:
+    """`key` moved under the prefix `where` (keys outside the placements stay)."""
+    for prefix in PLACEMENTS:
         if key.startswith(prefix):
-            return visibility_prefix(visibility) + key[len(prefix):]
+            return where + key[len(prefix):]
     return key
 
 
@@ -175,21 +181,24 @@ class ObjectStore:
         self.variants = Bucket(direct, signer, settings.variants_bucket)
 
 
-def _public_read(bucket: str) -> str:
+def _read_policy(bucket: str, origin_secret: str) -> str:
+    anyone = {"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": ["s3:GetObject"]}
     return json.dumps({
         "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"AWS": ["*"]},
-            "Action": ["s3:GetObject"],
-            "Resource": [f"arn:aws:s3:::{bucket}/{PUBLIC}*"],
-        }],
+        "Statement": [
+            {**anyone, "Resource": [f"arn:aws:s3:::{bucket}/{PUBLIC}*"]},
+            # nginx sends the origin secret as Referer only after it has verified a
+            # signed URL (deploy/images/nginx): a request without it is refused.
+            {**anyone, "Resource": [f"arn:aws:s3:::{bucket}/{PRIVATE}*"],
+             "Condition": {"StringEquals": {"aws:Referer": [origin_secret]}}},
+        ],
     })
 
 
-def ensure_buckets(settings: MinioSettings) -> list[str]:
-    """Both buckets serve anonymous reads under `public/` only (what nginx
-    caches); everything else needs a signed URL. Returns the buckets created."""
+def ensure_buckets(settings: MinioSettings, origin_secret: str) -> list[str]:
+    """Both buckets serve anonymous reads under `public/` (what nginx caches)
+    and, to nginx alone, under `private/`; everything else needs MinIO's own
+    credentials or a signed URL. Returns the buckets created."""
     mc = client(settings)
     created = []
     for bucket in (settings.originals_bucket, settings.variants_bucket):
@@ -199,7 +208,7 @@ def ensure_buckets(settings: MinioSettings) -> list[str]:
         except S3Error as exc:
             if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                 raise
-        mc.set_bucket_policy(bucket, _public_read(bucket))
+        mc.set_bucket_policy(bucket, _read_policy(bucket, origin_secret))
     return created
 
 

@@ -22,10 +22,10 @@ UNAVAILABLE: tuple[type[Exception], ...] = (httpx.TransportError,)
 class DeliveryCache:
     """What the API asks of the cache in front of MinIO."""
 
-    def __init__(self, settings: NginxSettings) -> None:
+    def __init__(self, settings: NginxSettings, purge_token: SecretStr) -> None:
         self._settings = settings
         self._base = (settings.purge_url or settings.url).rstrip("/")
-        self._headers: dict[str, str] = {}
+        self._headers = {PURGE_TOKEN_HEADER: purge_token.get_secret_value()}
 
     def purge(self, path: str) -> bool:
         """Drop the cached copy of `path` (`/bucket/key`); True if one was cached."""

@@ -12,13 +12,21 @@ An image's status moves only as MOVES says, each move one conditional write:
     processing  -> ready        the indexing stage, once the variants,    mark_ready
                                 metadata and tags are in
     any         -> failed       a stage that met poison (never retried)   set_failed
+    failed      -> processing   an operator's replay or reprocess         retry
+                                (./darkroom ops), before it resends
 
-A deleted image has no row, so no move brings it back.
+Orthogonal to the status, an image's lifecycle: live, soft-deleted
+(`deleted_at` set: hidden everywhere, restorable until `purge_after`), purged
+(no row: nothing brings it back). And its `placement`, the key prefix its
+variants must live under now (connectors/minio.placement): every write of
+variants is conditional on it, every change of visibility or lifecycle
+changes it in the same conditional write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
@@ -50,6 +58,7 @@ class Move:
 MOVES = {
     "mark_ready": Move(READY, frozenset({PROCESSING}), "the indexing stage, when every section is in"),
     "set_failed": Move(FAILED, None, "a stage, on poison"),
+    "retry": Move(PROCESSING, frozenset({FAILED}), "an operator, replaying or reprocessing (./darkroom ops)"),
 }
 
 
@@ -81,6 +90,23 @@ class ImageRecord:
     dominant_color: str | None = None
     created_at: datetime = field(default_factory=_now)
     updated_at: datetime = field(default_factory=_now)
+    org: str | None = None
+    placement: str | None = None  # None only on rows written before placements existed
+    deleted_at: datetime | None = None
+    purge_after: datetime | None = None
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    shard: int
+    image_id: str
+    change_id: uuid.UUID
+    kind: str
+    due: datetime
 
 
 @dataclass
@@ -92,7 +118,8 @@ class MetadataRecord:
 
 COLUMNS = tuple(f.name for f in fields(ImageRecord))
 # The fields update_fields may change; anything else has its own write.
-EDITABLE = frozenset({"title", "description", "tags", "visibility", "variants"})
+EDITABLE = frozenset({"title", "description", "tags", "visibility", "variants", "placement", "org"})
+PENDING_SHARDS = 16  # partitions of pending_changes: a relay reads each one
 _SKIPPED = TypeAdapter(list[SkippedField])
 
 _INSERT = f"INSERT INTO images ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
@@ -107,11 +134,24 @@ _LIST_FIRST = "SELECT id, visibility FROM images_by_owner WHERE owner = ?"
 _LIST_AFTER = "SELECT id, visibility FROM images_by_owner WHERE owner = ? AND id < ?"
 _SET_OWNER_VISIBILITY = "UPDATE images_by_owner SET visibility = ? WHERE owner = ? AND id = ?"
 _SET_VARIANTS = ("UPDATE images SET variants = ?, placeholder = ?, dominant_color = ?, updated_at = ? "
-                 "WHERE id = ? IF EXISTS")
+                 "WHERE id = ? IF placement = ?")
+_MOVE_VARIANTS = ("UPDATE images SET variants = ?, updated_at = ? WHERE id = ? "
+                  "IF placement = ? AND variants = ?")
+_SOFT_DELETE = ("UPDATE images SET deleted_at = ?, purge_after = ?, placement = ?, updated_at = ? "
+                "WHERE id = ? IF deleted_at = null")
+_RESTORE = ("UPDATE images SET deleted_at = null, purge_after = null, placement = ?, updated_at = ? "
+            "WHERE id = ? IF deleted_at = ?")
+_ADD_PENDING = "INSERT INTO pending_changes (shard, image_id, change_id, kind, due) VALUES (?, ?, ?, ?, ?)"
+_PENDING = "SELECT image_id, change_id, kind, due FROM pending_changes WHERE shard = ?"
+_PENDING_OF = "SELECT change_id, kind, due FROM pending_changes WHERE shard = ? AND image_id = ?"
+_DONE_PENDING = "DELETE FROM pending_changes WHERE shard = ? AND image_id = ? AND change_id = ?"
 _MARK_READY = (f"UPDATE images SET status = '{MOVES['mark_ready'].to}', updated_at = ? WHERE id = ? "
                f"{MOVES['mark_ready'].condition}")
 _SET_FAILED = (f"UPDATE images SET status = '{MOVES['set_failed'].to}', failure_code = ?, reason = ?, "
                f"updated_at = ? WHERE id = ? {MOVES['set_failed'].condition}")
+_RETRY = (f"UPDATE images SET status = '{MOVES['retry'].to}', failure_code = null, reason = null, "
+          f"updated_at = ? WHERE id = ? {MOVES['retry'].condition}")
+_SCAN = f"SELECT {', '.join(COLUMNS)} FROM images"
 _DELETE = "DELETE FROM images WHERE id = ?"
 _DELETE_BY_OWNER = "DELETE FROM images_by_owner WHERE owner = ? AND id = ?"
 _SAVE_METADATA = "INSERT INTO image_metadata (image_id, metadata, skipped, extracted_at) VALUES (?, ?, ?, ?)"
@@ -136,7 +176,13 @@ def _record(row) -> ImageRecord:
     values["created_at"], values["updated_at"] = _utc(values["created_at"]), _utc(values["updated_at"])
     values["frames"] = values["frames"] or 1
     values["keep_gps"] = bool(values["keep_gps"])
+    for moment in ("deleted_at", "purge_after"):
+        values[moment] = _utc(values[moment])
     return ImageRecord(**values)
+
+
+def shard_of(image_id: str) -> int:
+    return int(uuid.uuid5(uuid.NAMESPACE_OID, image_id).int % PENDING_SHARDS)
 
 
 class ImageRepository:
@@ -178,8 +224,9 @@ class ImageRepository:
         ids = ids[:limit]
         futures = [self._db.execute_async(_SELECT, (i,)) for i in ids]
         found = [f.result().one() for f in futures]
-        # A row can be missing if the image was deleted since the scan: skip it.
-        return [_record(r) for r in found if r is not None], (ids[-1] if more and ids else None)
+        # A row can be missing, or deleted, if the image went since the scan: skip it.
+        records = [_record(r) for r in found if r is not None]
+        return [r for r in records if not r.deleted], (ids[-1] if more and ids else None)
 
     def update_fields(self, image_id: str, **changes: object) -> bool:
         """Change editable fields (title, description, tags, visibility,
@@ -201,13 +248,38 @@ class ImageRepository:
                 self._db.execute(_SET_OWNER_VISIBILITY, (changes["visibility"], current.owner, image_id))
         return bool(row.applied)
 
-    def set_variants(self, image_id: str, variants: list[Variant], placeholder: str,
-                     dominant_color: str) -> bool:
-        """Store the image's variants; the status stays as it is (the indexing
-        stage decides readiness, see mark_ready). The same call twice leaves the
-        same row. False if the image was deleted meanwhile (nothing is written)."""
+    def set_variants(self, image_id: str, variants: list[Variant], placeholder: str, dominant_color: str,
+                     placement: str | None) -> bool:
+        """Store the image's variants, made under `placement`, only if that is
+        still where they belong; the status stays as it is (the indexing stage
+        decides readiness, see mark_ready). The same call twice leaves the same
+        row. False if the placement changed or the image is gone (nothing is
+        written: the caller removes what it put under the old placement)."""
         row = self._db.execute(_SET_VARIANTS, (_variant_values(variants), placeholder, dominant_color,
-                                               _now(), image_id)).one()
+                                               _now(), image_id, placement)).one()
+        return bool(row.applied)
+
+    def move_variants(self, image_id: str, before: list[Variant], after: list[Variant],
+                      placement: str | None) -> bool:
+        """Replace the variants' keys after their objects were copied to `placement`;
+        False if the placement or the variants changed meanwhile (read again)."""
+        row = self._db.execute(_MOVE_VARIANTS, (_variant_values(after), _now(), image_id, placement,
+                                                _variant_values(before))).one()
+        return bool(row.applied)
+
+    def soft_delete(self, record: ImageRecord, placement: str, purge_after: datetime) -> bool:
+        """Hide the image everywhere (its listing row goes) until restored or
+        purged; False when it was deleted already or is gone."""
+        row = self._db.execute(_SOFT_DELETE, (_now(), purge_after, placement, _now(), record.id)).one()
+        if row.applied:
+            self._db.execute(_DELETE_BY_OWNER, (record.owner, record.id))
+        return bool(row.applied)
+
+    def restore(self, record: ImageRecord, placement: str) -> bool:
+        """Bring a soft-deleted image back; False when it is not deleted (any more)."""
+        row = self._db.execute(_RESTORE, (placement, _now(), record.id, record.deleted_at)).one()
+        if row.applied:
+            self._db.execute(_INSERT_BY_OWNER, (record.owner, record.id, record.visibility))
         return bool(row.applied)
 
     def mark_ready(self, image_id: str) -> bool:
@@ -220,9 +292,21 @@ class ImageRepository:
         False if the image was deleted meanwhile."""
         return bool(self._db.execute(_SET_FAILED, (code, reason, _now(), image_id)).one().applied)
 
+    def retry(self, image_id: str) -> bool:
+        """failed -> processing, before an operator sends the image through a
+        stage again; False if it is not failed (or gone)."""
+        return bool(self._db.execute(_RETRY, (_now(), image_id)).one().applied)
+
+    def scan(self, page_size: int = 500) -> Iterator[ImageRecord]:
+        """Every record, in token order, a page at a time (for operators'
+        backfills: `./darkroom ops reprocess`)."""
+        for row in self._db.execute(_SCAN, fetch_size=page_size):
+            yield _record(row)
+
     def delete(self, image_id: str) -> ImageRecord | None:
-        """Remove the record, its listing row, its metadata and its dedup claim.
-        Returns what was removed, None if there was nothing."""
+        """Remove the record for good (a purge, or an upload undone), its listing
+        row, its metadata and its dedup claim. Returns what was removed, None if
+        there was nothing."""
         record = self.get(image_id)
         if record is None:
             return None
@@ -230,6 +314,27 @@ class ImageRepository:
                        (_DELETE_METADATA, (image_id,)))
         self.release_hash(record.owner, record.sha256, image_id)
         return record
+
+    # -- changes still to propagate (pending_changes) --------------------------
+
+    def add_pending(self, image_id: str, kind: str, due: datetime | None = None) -> PendingChange:
+        when = due or _now()
+        when = when.replace(microsecond=when.microsecond // 1000 * 1000)  # what Cassandra keeps
+        change = PendingChange(shard_of(image_id), image_id, uuid.uuid1(), kind, when)
+        self._db.execute(_ADD_PENDING, (change.shard, image_id, change.change_id, kind, change.due))
+        return change
+
+    def pending(self, shard: int) -> list[PendingChange]:
+        return [PendingChange(shard, r.image_id, r.change_id, r.kind, _utc(r.due) or _now())
+                for r in self._db.execute(_PENDING, (shard,))]
+
+    def pending_of(self, image_id: str) -> list[PendingChange]:
+        shard = shard_of(image_id)
+        return [PendingChange(shard, image_id, r.change_id, r.kind, _utc(r.due) or _now())
+                for r in self._db.execute(_PENDING_OF, (shard, image_id))]
+
+    def done_pending(self, change: PendingChange) -> None:
+        self._db.execute(_DONE_PENDING, (change.shard, change.image_id, change.change_id))
 
     # -- dedup claims (images_by_hash) ---------------------------------------
 

@@ -85,6 +85,7 @@ class ImageUploaded(Event):
     frames: int = 1
     visibility: Visibility = "public"
     keep_gps: bool = False
+    org: str | None = Field(default=None, description="The organization the image belongs to, if any.")
 
 
 class Variant(BaseModel):
@@ -107,19 +108,59 @@ class VariantsReady(Event):
 
 
 class ImageUpdated(Event):
+    """The owner-controlled facts as they now stand (not a diff)."""
+
     TOPIC = topics.IMAGE_UPDATED
-    EXAMPLE = dict(owner="user-1", title="Harbour at dawn", tags=["sea", "boat"])
+    EXAMPLE = dict(owner="user-1", title="Harbour at dawn", tags=["sea", "boat"], shared_with=["user-2"],
+                   albums=["01J9Z3M2…"])
     owner: str
     title: str | None = None
     description: str | None = None
     tags: list[str] = Field(default_factory=list)
     visibility: Visibility = "public"
+    org: str | None = Field(default=None, description="The organization the image belongs to, if any.")
+    shared_with: list[str] = Field(default_factory=list,
+                                   description="Users the owner made collaborators (view or edit).")
+    albums: list[str] = Field(default_factory=list, description="Ids of the albums the image is in.")
 
 
 class ImageDeleted(Event):
+    """Hidden everywhere from now on; restorable until purged (ImageRestored, ImagePurged)."""
+
     TOPIC = topics.IMAGE_DELETED
     EXAMPLE = dict(owner="user-1")
     owner: str
+
+
+class ImageRestored(Event):
+    """A deleted image is back, as it was."""
+
+    TOPIC = topics.IMAGE_RESTORED
+    EXAMPLE = dict(owner="user-1")
+    owner: str
+
+
+class ImagePurged(Event):
+    """The image and everything made from it is gone for good."""
+
+    TOPIC = topics.IMAGE_PURGED
+    EXAMPLE = dict(owner="user-1", reason="retention")
+    owner: str
+    reason: Literal["requested", "retention"] = Field(
+        description="Asked for, or the retention window passed.")
+
+
+class QuotaWarning(Event):
+    """An upload took an account's storage past a warning threshold. The key is
+    the image whose upload did it."""
+
+    TOPIC = topics.ACCOUNT_QUOTA
+    EXAMPLE = dict(account="user:user-1", used_bytes=8_600_000_000, quota_bytes=10_737_418_240,
+                   threshold=0.8)
+    account: str = Field(description="user:<name> or org:<id>.")
+    used_bytes: int
+    quota_bytes: int
+    threshold: float = Field(description="The threshold crossed: 0.8 or 0.95.")
 
 
 class ImageFailed(Event):

@@ -62,9 +62,15 @@ IMAGE_UPLOADED = declare(Topic("darkroom.image.uploaded", "image id", "An origin
 IMAGE_VARIANTS_READY = declare(Topic(
     "darkroom.image.variants.ready", "image id", "The resize stage stored every variant."))
 IMAGE_UPDATED = declare(Topic(
-    "darkroom.image.updated", "image id", "Title, description, tags or visibility changed."))
+    "darkroom.image.updated", "image id",
+    "What the owner controls changed: title, description, tags, visibility, sharing or albums."))
 IMAGE_DELETED = declare(Topic(
-    "darkroom.image.deleted", "image id", "The image and everything derived from it is gone."))
+    "darkroom.image.deleted", "image id",
+    "The image was deleted: hidden everywhere, restorable until purged."))
+IMAGE_RESTORED = declare(Topic(
+    "darkroom.image.restored", "image id", "A deleted image was restored, as it was."))
+IMAGE_PURGED = declare(Topic(
+    "darkroom.image.purged", "image id", "The image and everything derived from it is gone for good."))
 IMAGE_FAILED = declare(Topic(
     "darkroom.image.failed", "image id", "A stage gave up on the image, with a reason."))
 IMAGE_METADATA_EXTRACTED = declare(Topic(
@@ -74,3 +80,6 @@ IMAGE_TAGS_DETECTED = declare(Topic(
 IMAGE_READY = declare(Topic(
     "darkroom.image.ready", "image id",
     "Every stage is done (variants, metadata, tags) and the image is searchable."))
+ACCOUNT_QUOTA = declare(Topic(
+    "darkroom.account.quota", "image id (the upload that crossed the threshold)",
+    "An account's storage passed 80 % or 95 % of its quota."))

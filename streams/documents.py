@@ -6,6 +6,11 @@ the document it owns, `merge(doc, ...)` folds that part in. Each part (a
 arrive in any order, or twice: an older fact never replaces a newer one, and
 the same fact twice changes nothing. A delete leaves a tombstone that no
 later (or redelivered) event can bring back.
+
+A delete is soft: the `lifecycle` section marks the document `deleted`
+(searches skip it) and a later restore clears the mark, the newer fact
+winning as for every section. A purge leaves a tombstone that no later
+(or redelivered) event can bring back.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from schemas.events import (
     Event,
     ImageDeleted,
     ImageMetadata,
+    ImagePurged,
+    ImageRestored,
     ImageUpdated,
     ImageUploaded,
     MetadataExtracted,
@@ -27,7 +34,7 @@ from schemas.events import (
 
 # The sections whose presence makes an image ready (defined once, here).
 READY_WHEN = ("variants", "metadata", "tags")
-DELETED = "deleted"
+PURGED = "purged"
 
 Doc = dict[str, Any]
 Section = tuple[str, Doc]  # (section name, the fields it sets)
@@ -38,10 +45,12 @@ def _iso(moment: datetime) -> str:
 
 
 def user_fields(owner: str, visibility: str, title: str | None, description: str | None,
-                tags: list[str]) -> Doc:
-    """What the owner says about the image (upload form or edit)."""
+                tags: list[str], org: str | None = None, shared_with: list[str] | tuple[str, ...] = (),
+                albums: list[str] | tuple[str, ...] = ()) -> Doc:
+    """What the owner controls (upload form or edit): words, visibility, who
+    else may see it (org, collaborators) and its albums."""
     return {"owner": owner, "visibility": visibility, "title": title, "description": description,
-            "tags": list(tags)}
+            "tags": list(tags), "org": org, "shared_with": list(shared_with), "albums": list(albums)}
 
 
 def uploaded_fields(event: ImageUploaded) -> Doc:
@@ -102,8 +111,11 @@ SECTIONS: dict[type[Event], tuple[str, Sectioner]] = {
     TagsDetected: ("tags", lambda e, _: {
         "model": e.model, "labels": " ".join(t.tag for t in e.labels) or None,
         "model_tags": [{"tag": t.tag, "confidence": t.confidence, "source": t.source} for t in e.tags]}),
-    ImageUpdated: ("user", lambda e, _: user_fields(e.owner, e.visibility, e.title, e.description, e.tags)),
-    ImageDeleted: (DELETED, lambda e, _: {}),
+    ImageUpdated: ("user", lambda e, _: user_fields(e.owner, e.visibility, e.title, e.description, e.tags,
+                                                    e.org, e.shared_with, e.albums)),
+    ImageDeleted: ("lifecycle", lambda e, _: {"deleted": True}),
+    ImageRestored: ("lifecycle", lambda e, _: {"deleted": False}),
+    ImagePurged: (PURGED, lambda e, _: {}),
 }
 
 
@@ -119,14 +131,14 @@ def section(event: Event, user: Doc | None = None) -> Section:
 
 def merge(doc: Doc, image_id: str, name: str, fields: Doc, occurred_at: datetime) -> Doc | None:
     """`doc` with the section folded in, or None when nothing changes: the
-    image is deleted, or the section already holds this fact or a newer one."""
+    image is purged, or the section already holds this fact or a newer one."""
     at = dict(doc.get("at") or {})
-    if DELETED in at:
+    if PURGED in at:
         return None
     when = _iso(occurred_at)
-    if name == DELETED:
+    if name == PURGED:
         # A tombstone: nothing of the image stays searchable, nothing brings it back.
-        return {"id": image_id, "owner": doc.get("owner"), "at": {DELETED: when}}
+        return {"id": image_id, "owner": doc.get("owner"), "at": {PURGED: when}}
     # The uploaded section also sets the user fields; a later edit (section
     # "user") wins over them, whatever the order they arrive in.
     stamp = "user" if name == "uploaded" and "owner" in fields else None
@@ -150,4 +162,4 @@ USER_KEYS = frozenset(user_fields("", "", None, None, []))
 
 def is_complete(doc: Doc) -> bool:
     at = doc.get("at") or {}
-    return DELETED not in at and all(s in at for s in READY_WHEN)
+    return PURGED not in at and not doc.get("deleted") and all(s in at for s in READY_WHEN)

@@ -2,7 +2,7 @@
 
 Input: every event that owns a section of the document (documents.SECTIONS:
 `darkroom.image.uploaded`, `.variants.ready`, `.metadata.extracted`,
-`.tags.detected`, `.updated` and `.deleted`), consumer group
+`.tags.detected`, `.updated`, `.deleted`, `.restored` and `.purged`), consumer group
 `darkroom-indexing`, in whatever order they arrive. Output: the image's
 document in Elasticsearch (streams.documents assembles it) and, once the
 variants, metadata and tags sections are all there, `darkroom.image.ready`
@@ -51,7 +51,7 @@ def _user_section(event: ImageUploaded, images: ImageRepository) -> dict | None:
     if record is None:
         return None
     return documents.user_fields(record.owner, record.visibility, record.title, record.description,
-                                 record.tags)
+                                 record.tags, record.org)
 
 
 def write(deps: Deps, event: Event, user: dict | None = None) -> dict:
@@ -94,7 +94,7 @@ async def process(event: Event, deps: Deps) -> None:
     if isinstance(event, ImageUploaded):
         user = await asyncio.to_thread(_user_section, event, deps.images)
         if user is None:
-            return None  # deleted before we got to it: its delete event tombstones it
+            return None  # purged before we got to it: its purge event tombstones it
     doc = await asyncio.to_thread(write, deps, event, user)
     # Checked even when the write changed nothing: a redelivery after a crash
     # between publishing and marking ready must finish the job.

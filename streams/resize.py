@@ -4,6 +4,11 @@ Input: `darkroom.image.uploaded` (ImageUploaded), consumer group
 `darkroom-resize`. Output: `darkroom.image.variants.ready` (VariantsReady),
 after the variants are in MinIO and the record lists them (its status stays
 `processing`: the indexing stage makes it `ready` once every stage is done).
+Variants go under the placement the image's record has when they are
+written (public/, private/ or trash/, connectors/minio.placement), and are
+recorded only if the record still has it: a visibility change or a delete
+racing the render never leaves a variant where it must not be, and a
+deleted image publishes nothing.
 On failure: an image that cannot be decoded goes to `darkroom.dlq.resize`,
 its record becomes `failed` with the reason and `darkroom.image.failed` is
 published; an engine that is briefly away is retried with backoff (runner.py).
@@ -51,8 +56,7 @@ class Deps:
     options: imaging.LadderOptions
 
 
-def variant_object_key(event: ImageUploaded, rendition: imaging.Rendition) -> str:
-    return minio.visibility_prefix(event.visibility) + imaging.variant_key(event.image_id, rendition)
+PLACEMENT_ATTEMPTS = 5  # each a visibility change or delete racing this very image: a few at most
 
 
 async def process(event: ImageUploaded, deps: Deps) -> VariantsReady | None:
@@ -63,16 +67,36 @@ async def process(event: ImageUploaded, deps: Deps) -> VariantsReady | None:
         ladder = await imaging.render_in(deps.pool, original, deps.options)
     except imaging.UndecodableImage as exc:
         raise Poison(exc.code, exc.message) from exc
-    variants = []
+    # Where the variants go is the record's word at write time, not the event's (a
+    # PATCH or a delete may have come since): stored there, then recorded only if the
+    # record still says so; otherwise what was written is taken back and placed again.
+    for _ in range(PLACEMENT_ATTEMPTS):
+        record = await asyncio.to_thread(deps.images.get, event.image_id)
+        if record is None:
+            return None  # purged while it rendered
+        where = record.placement or minio.placement(record.visibility, record.deleted)
+        variants, written = await asyncio.to_thread(_store, deps.variants, event.image_id, ladder, where)
+        if await asyncio.to_thread(deps.images.set_variants, event.image_id, variants, ladder.placeholder,
+                                   ladder.dominant_color, record.placement):
+            return VariantsReady(image_id=event.image_id, variants=variants, placeholder=ladder.placeholder,
+                                 dominant_color=ladder.dominant_color)
+        for key in written:
+            await asyncio.to_thread(deps.variants.remove, key)
+    raise RuntimeError(f"{event.image_id}: its placement kept changing while its variants were stored")
+
+
+def _store(bucket: Bucket, image_id: str, ladder: imaging.Ladder,
+           where: str) -> tuple[list[Variant], list[str]]:
+    """Put every rendition under `where`; the variants, and the keys written now
+    (content-addressed keys already there, from a redelivery, are left as they are)."""
+    variants, written = [], []
     for rendered in ladder.renditions:
-        key = variant_object_key(event, rendered)
-        await asyncio.to_thread(deps.variants.put_immutable, key, rendered.data, rendered.content_type)
+        key = where + imaging.variant_key(image_id, rendered)
+        if bucket.put_immutable(key, rendered.data, rendered.content_type):
+            written.append(key)
         variants.append(Variant(width=rendered.width, height=rendered.height, format=rendered.format,
                                 key=key, byte_size=len(rendered.data)))
-    await asyncio.to_thread(deps.images.set_variants, event.image_id, variants, ladder.placeholder,
-                            ladder.dominant_color)
-    return VariantsReady(image_id=event.image_id, variants=variants, placeholder=ladder.placeholder,
-                         dominant_color=ladder.dominant_color)
+    return variants, written
 
 
 def make_deps() -> Deps:

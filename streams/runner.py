@@ -37,10 +37,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.errors import is_unavailable
 from connectors.records import ImageRepository
+from observability import logs, worker
 from schemas import topics
 from schemas.events import DeadLetter, Event, ImageFailed
 from schemas.topics import IMAGE_FAILED
-from streams import registry
+from streams import control, registry
 from streams.app import make_app
 from streams.errors import Poison
 
@@ -55,6 +56,8 @@ RETRIES = Counter("darkroom_stage_retries_total", "Attempts that failed and were
 SECONDS = Histogram("darkroom_stage_processing_seconds", "Time from first attempt to outcome",
                     ["stage"], buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
 IN_FLIGHT = Gauge("darkroom_stage_in_flight", "Records being processed now", ["stage"])
+DEAD_LETTERS = Counter("darkroom_stage_dead_letters_total", "Records dead-lettered, by code",
+                       ["stage", "code"])
 
 
 class RunnerSettings(BaseSettings):
@@ -112,6 +115,8 @@ def stage_app(name: str, inputs: Sequence[type[Event]], make_deps: Callable[[], 
     app = make_app(name)
     stage = registry.register(registry.Stage(name, tuple(inputs), topics.dead_letter(name), app))
     event_types = {event_type.TOPIC.name: event_type for event_type in inputs}
+    worker.install(app, name, list(event_types))  # JSON logs, /metrics and probes
+    control.install(app, name)  # ops pause|resume
     shared_deps = functools.cache(make_deps)  # one set for all the actors
     settings = RunnerSettings()
 
@@ -122,6 +127,8 @@ def stage_app(name: str, inputs: Sequence[type[Event]], make_deps: Callable[[], 
         deps = shared_deps()
         async for event in stream.events():
             message = event.message
+            if not control.meant_for(name, message.headers):
+                continue  # an operator's replay for another stage
             record = Record(message.topic, message.partition, message.offset, message.key, message.value)
             await handle(stage.name, event_types[record.topic], record, deps,
                          lambda parsed: process(parsed, deps), send, settings)
@@ -137,6 +144,8 @@ async def handle(stage: str, event_type: type[Event], record: Record, deps: Stag
     """Handle one record by the taxonomy above; returns the outcome
     (`published`, `skipped` or `dead_lettered`) once it is decided."""
     started = time.monotonic()
+    logs.bind(stage=stage, topic=record.topic, partition=record.partition, offset=record.offset,
+              image_id=None, event_id=None)
     IN_FLIGHT.labels(stage).inc()
     try:
         outcome = await _handle(stage, event_type, record, deps, process, send, settings, sleep)
@@ -157,6 +166,7 @@ async def _handle(stage: str, event_type: type[Event], record: Record, deps: Sta
         image_id = record.key.decode(errors="replace") if record.key else None
         await _poison(stage, record, deps, send, Poison("malformed_event", str(exc)[:500]), image_id, place)
         return "dead_lettered"
+    logs.bind(image_id=event.image_id, event_id=event.event_id)
     attempt, streak, last_error = 0, 0, ""
     while True:
         attempt += 1
@@ -203,6 +213,7 @@ async def _poison(stage: str, record: Record, deps: StageDeps, send: Send, poiso
         reason=poison.reason, exception=poison.exception, attempts=attempts,
         payload=(record.value or b"").decode(errors="replace"))
     await send(topics.dead_letter(stage).name, record.key, letter.model_dump_json().encode())
+    DEAD_LETTERS.labels(stage, poison.code).inc()
     if image_id and await asyncio.to_thread(deps.images.set_failed, image_id, poison.code, poison.reason):
         failed = ImageFailed(event_id=derived_id(stage, "failed", source_id), image_id=image_id, stage=stage,
                              code=poison.code, reason=poison.reason)

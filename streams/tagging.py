@@ -58,7 +58,12 @@ def pick_variant(variants: list[Variant]) -> Variant | None:
 
 
 async def process(event: VariantsReady, deps: Deps) -> TagsDetected | None:
-    variant = pick_variant(event.variants)
+    # The record's keys, not the event's: a visibility change since may have moved the objects.
+    record = await asyncio.to_thread(deps.images.get, event.image_id)
+    if record is None:
+        log.info("tagging: %s is gone, skipping", event.image_id)
+        return None
+    variant = pick_variant(record.variants or event.variants)
     if variant is None:
         raise Poison("no_variant", "the event lists no variant to classify")
     data = await asyncio.to_thread(deps.variants.get_if_present, variant.key)

@@ -1,63 +1,66 @@
-"""Reading, listing, editing and deleting images (the part after ingest).
-
-Who sees what: the owner sees all their images; everyone else sees public
-and unlisted images by id, and lists only public ones. An image someone may
-not see does not exist for them (NotFound, never Forbidden), so ids of
-private images leak nothing. Blocking functions, run in worker threads.
+"""Reading, listing, changing, sharing, deleting and restoring images: the
+part after ingest. Who may do what is ingest_api/access.py's; an image
+someone may not see does not exist for them (NotFound, never Forbidden), so
+ids of private images leak nothing. Every change is recorded as a pending
+change before it is made and propagated (objects moved, cache purged, event
+published) by ingest_api/propagation.py. Blocking functions, run in threads.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
+from datetime import UTC, datetime, timedelta
 
 from connectors import minio
-from connectors.kafka import EventBus
-from connectors.minio import ObjectStore
-from connectors.nginx import DeliveryCache
+from connectors.accounts import secret_hash
 from connectors.records import ImageRecord, ImageRepository
+from connectors.sharing import Share, Sharing
 from ingest_api import cursors, ids
+from ingest_api.access import Permission, Viewer, permission
 from ingest_api.delivery import Delivery, largest
-from ingest_api.errors import Forbidden, InvalidCursor, NotFound, NotReady
-from schemas.events import ImageDeleted, ImageUpdated, Variant
+from ingest_api.errors import Forbidden, InvalidCursor, InvalidField, NotFound, NotReady
+from ingest_api.propagation import DELETED, EXPIRE, PURGE, RESTORED, UPDATED, Propagator
 
 log = logging.getLogger(__name__)
 
 LISTED_FOR_OTHERS = frozenset({"public"})  # unlisted: reachable by id, never listed
 
 
-def can_view(record: ImageRecord, viewer: str) -> bool:
-    return record.owner == viewer or record.visibility != "private"
-
-
-def get_visible(*, images: ImageRepository, viewer: str, image_id: str) -> ImageRecord:
+def access(*, images: ImageRepository, sharing: Sharing, viewer: Viewer, image_id: str,
+           need: Permission = Permission.VIEW, deleted: bool | None = False,
+           shared: str | None = None) -> tuple[ImageRecord, Permission]:
+    """The record and what the viewer may do with it, if at least `need`.
+    `deleted`: False finds live images only (every read), True deleted ones
+    only (restore), None either (delete, purge)."""
     record = images.get(image_id) if ids.is_valid(image_id) else None
-    if record is None or not can_view(record, viewer):
+    if record is None or (deleted is not None and record.deleted != deleted):
         raise NotFound(f"no image {image_id}")
-    return record
+    collaborators = (sharing.collaborators(image_id)
+                     if viewer.username and viewer.username != record.owner else None)
+    level = permission(record, viewer, collaborators, shared)
+    if level == Permission.NONE:
+        raise NotFound(f"no image {image_id}")
+    if level < need:
+        raise Forbidden("you may see this image but not do that (it needs "
+                        f"{'the owner' if need == Permission.OWN else 'edit rights'})")
+    return record, level
 
 
-def get_own(*, images: ImageRepository, viewer: str, image_id: str) -> ImageRecord:
-    record = get_visible(images=images, viewer=viewer, image_id=image_id)
-    if record.owner != viewer:
-        raise Forbidden("only the owner can change or delete an image")
-    return record
-
-
-def list_images(*, images: ImageRepository, viewer: str, owner: str, cursor: str | None,
+def list_images(*, images: ImageRepository, viewer: Viewer, owner: str, cursor: str | None,
                 limit: int) -> tuple[list[ImageRecord], str | None]:
     after = cursors.decode(cursor) if cursor else None
     if after is not None and not (isinstance(after, str) and ids.is_valid(after)):
         raise InvalidCursor("the cursor is not one this API made")
-    visibilities = None if owner == viewer else LISTED_FOR_OTHERS
+    visibilities = None if owner == viewer.username else LISTED_FOR_OTHERS
     found, last = images.list_by_owner(owner, after, limit, visibilities)
     return found, cursors.encode(last) if last else None
 
 
-def file_url(*, images: ImageRepository, delivery: Delivery, viewer: str, image_id: str) -> str:
-    """The original for its owner; for everyone else the largest variant,
-    which carries no location unless the owner kept it."""
-    record = get_visible(images=images, viewer=viewer, image_id=image_id)
-    if record.owner == viewer:
+def file_url(*, record: ImageRecord, level: Permission, delivery: Delivery) -> str:
+    """The original for those who may edit; for everyone else the largest
+    variant, which carries no metadata at all."""
+    if level >= Permission.EDIT:
         return delivery.original_url(record)
     variant = largest(record.variants)
     if variant is None:
@@ -65,61 +68,82 @@ def file_url(*, images: ImageRepository, delivery: Delivery, viewer: str, image_
     return delivery.variant_url(variant.key)
 
 
-def _purge(cache: DeliveryCache, delivery: Delivery, keys: list[str]) -> None:
-    for key in keys:
-        if minio.is_public(key):
-            cache.purge(delivery.variant_path(key))
-
-
-def _move_variants(store: ObjectStore, variants: list[Variant], visibility: str) -> list[Variant]:
-    """Copy variants to the prefix `visibility` needs (only public/ is
-    anonymously readable and cached). Returns them with their new keys."""
-    moved = []
-    for v in variants:
-        key = minio.for_visibility(v.key, visibility)
-        if key != v.key:
-            store.variants.copy(v.key, key)
-        moved.append(v.model_copy(update={"key": key}))
-    return moved
-
-
-def update(*, images: ImageRepository, store: ObjectStore, cache: DeliveryCache, delivery: Delivery,
-           bus: EventBus, viewer: str, image_id: str, changes: dict[str, object]) -> ImageRecord:
-    record = get_own(images=images, viewer=viewer, image_id=image_id)
+def update(*, images: ImageRepository, changes_out: Propagator, record: ImageRecord, level: Permission,
+           changes: dict[str, object]) -> ImageRecord:
+    """Change what the owner controls; visibility takes the owner."""
     changes = {k: v for k, v in changes.items() if getattr(record, k) != v}
+    if "visibility" in changes:
+        if level < Permission.OWN:
+            raise Forbidden("only the owner can change who may see the image")
+        changes["placement"] = minio.placement(str(changes["visibility"]))
     if not changes:
         return record
-    old_keys: list[str] = []
-    if "visibility" in changes and record.variants:
-        moved = _move_variants(store, record.variants, str(changes["visibility"]))
-        if moved != record.variants:
-            changes["variants"] = moved
-            old_keys = [v.key for v in record.variants]
-    if not images.update_fields(image_id, **changes):
-        raise NotFound(f"no image {image_id}")  # deleted meanwhile
-    for key in old_keys:
-        store.variants.remove(key)
-    _purge(cache, delivery, old_keys)  # a private image must stop being served from the cache at once
-    updated = images.get(image_id)
-    if updated is None:
+    change = changes_out.record(record.id, UPDATED)
+    if not images.update_fields(record.id, **changes):
+        raise NotFound(f"no image {record.id}")  # purged meanwhile
+    changes_out.run(change)
+    log.info("updated image_id=%s fields=%s", record.id, ",".join(sorted(changes)))
+    return _current(images, record.id)
+
+
+def delete(*, images: ImageRepository, changes_out: Propagator, record: ImageRecord,
+           retention: timedelta, purge: bool) -> bool:
+    """Soft delete (restorable until the retention window ends), and purge
+    now when asked. True once every effect is out; False when the relay
+    will finish it (an engine is away)."""
+    done = True
+    if not record.deleted:
+        purge_after = datetime.now(UTC) + retention
+        change = changes_out.record(record.id, DELETED)
+        changes_out.record(record.id, EXPIRE, due=purge_after)
+        images.soft_delete(record, minio.TRASH, purge_after)
+        done = changes_out.run(change)
+    if purge:
+        done = changes_out.run(changes_out.record(record.id, PURGE)) and done
+    log.info("deleted image_id=%s purge=%s", record.id, purge)
+    return done
+
+
+def restore(*, images: ImageRepository, changes_out: Propagator, record: ImageRecord) -> ImageRecord:
+    change = changes_out.record(record.id, RESTORED)
+    if not images.restore(record, minio.placement(record.visibility)):
+        raise NotFound(f"no deleted image {record.id}")
+    changes_out.run(change)
+    return _current(images, record.id)
+
+
+def set_collaborator(*, sharing: Sharing, changes_out: Propagator, record: ImageRecord, username: str,
+                     permission_: str | None) -> dict[str, str]:
+    """Give `username` view or edit rights (None: take them away)."""
+    if username == record.owner:
+        raise InvalidField("the owner is not a collaborator of their own image")
+    change = changes_out.record(record.id, UPDATED)  # shared_with goes to search
+    if permission_ is None:
+        sharing.remove_collaborator(record.id, username)
+    else:
+        sharing.set_collaborator(record.id, username, permission_)
+    changes_out.run(change)
+    return sharing.collaborators(record.id)
+
+
+def create_share(*, sharing: Sharing, record: ImageRecord, created_by: str, permission_: str,
+                 lifetime_s: int) -> tuple[str, datetime]:
+    """A share link's token (shown once) and when it expires."""
+    token = secrets.token_urlsafe(24)
+    expires = datetime.now(UTC) + timedelta(seconds=lifetime_s)
+    sharing.add_share(secret_hash(token), Share(record.id, permission_, created_by, expires), lifetime_s)
+    return token, expires
+
+
+def shared(*, sharing: Sharing, token: str) -> Share:
+    found = sharing.get_share(secret_hash(token))
+    if found is None:
+        raise NotFound("no such share link (it may have expired)")
+    return found
+
+
+def _current(images: ImageRepository, image_id: str) -> ImageRecord:
+    record = images.get(image_id)
+    if record is None:
         raise NotFound(f"no image {image_id}")
-    bus.publish(ImageUpdated(image_id=image_id, owner=updated.owner, title=updated.title,
-                             description=updated.description, tags=updated.tags,
-                             visibility=updated.visibility))  # type: ignore[arg-type]
-    log.info("updated image_id=%s fields=%s", image_id, ",".join(sorted(changes)))
-    return updated
-
-
-def delete(*, images: ImageRepository, store: ObjectStore, cache: DeliveryCache, delivery: Delivery,
-           bus: EventBus, viewer: str, image_id: str) -> None:
-    """Objects first, record last: a failure part way leaves the record, so
-    repeating the DELETE finishes the job (every step can be repeated)."""
-    record = get_own(images=images, viewer=viewer, image_id=image_id)
-    keys = [v.key for v in record.variants]
-    store.originals.remove(record.original_key)
-    for key in keys:
-        store.variants.remove(key)
-    _purge(cache, delivery, keys)  # after the removals, so nginx cannot cache them again
-    bus.publish(ImageDeleted(image_id=image_id, owner=record.owner))
-    images.delete(image_id)
-    log.info("deleted image_id=%s owner=%s variants=%d", image_id, record.owner, len(keys))
+    return record

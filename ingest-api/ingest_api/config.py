@@ -13,6 +13,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MiB = 1024 * 1024
+GiB = 1024 * MiB
+DAY_S = 24 * 60 * 60
 # A user name becomes part of object keys (originals/<owner>/...), so keep it plain.
 USER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -21,11 +23,22 @@ class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DARKROOM_API_", extra="ignore")
 
     readiness_timeout_s: float = Field(2.0, description="How long /readyz waits for each engine.")
-    dev_api_key: SecretStr = Field(
-        description="Required. Bearer key of the user `dev` until accounts exist; the local stack "
-                    "generates one.")
-    keys: SecretStr = Field(
-        SecretStr(""), description="More users, as `key:user,key:user` (user names: a-z, 0-9, _ and -).")
+    jwt_secret: SecretStr = Field(description="Required. Signs access tokens (HS256); at least 32 "
+                                              "characters. The local stack generates one.")
+    access_token_ttl_s: int = Field(900, gt=0, description="Lifetime of an access token.")
+    refresh_token_ttl_s: int = Field(30 * DAY_S, gt=0, description="Lifetime of a refresh token (a "
+                                                                   "login lasts this long unused).")
+    min_password_chars: int = Field(10, gt=0, description="Shortest password accepted at sign-up.")
+    default_quota_bytes: int = Field(10 * GiB, gt=0, description="Storage of a user or organization "
+                                                                 "without a quota of its own.")
+    uploads_per_minute: int = Field(600, gt=0, description="Uploads a key or user may start per minute.")
+    reads_per_minute: int = Field(6000, gt=0, description="Reads a key, user or anonymous address may "
+                                                          "make per minute.")
+    rate_window_s: int = Field(60, gt=0, description="The window the two limits above count in (a "
+                                                     "minute: change it only to test).")
+    retention_days: int = Field(30, gt=0, description="How long a deleted image can be restored "
+                                                      "before it is purged.")
+    share_max_lifetime_s: int = Field(30 * DAY_S, gt=0, description="Longest lifetime of a share link.")
     max_file_bytes: int = Field(50 * MiB, gt=0, description="Largest original accepted, in bytes.")
     max_files_per_batch: int = Field(500, gt=0, description="Most files in one batch upload.")
     max_batch_bytes: int = Field(2048 * MiB, gt=0, description="Most file bytes in one batch upload.")
@@ -41,33 +54,13 @@ class ApiSettings(BaseSettings):
         300.0, gt=0, description="Age after which a dedup claim whose record never appeared (a "
                                  "crashed upload) may be taken over by a new upload of the bytes.")
     staging_max_age_s: float = Field(
-        3600.0, gt=0, description="Age after which sweep_staging removes a staging object.")
+        3600.0, gt=0, description="Age after which the relay removes a staging object.")
+    relay_interval_s: float = Field(
+        5.0, gt=0, description="How often the relay retries changes not yet propagated.")
 
-    @field_validator("dev_api_key")
+    @field_validator("jwt_secret")
     @classmethod
     def _long_enough(cls, value: SecretStr) -> SecretStr:
-        if len(value.get_secret_value()) < 16:
-            raise ValueError("DARKROOM_API_DEV_API_KEY must be at least 16 characters")
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("DARKROOM_API_JWT_SECRET must be at least 32 characters")
         return value
-
-    @field_validator("keys")
-    @classmethod
-    def _parse_check(cls, value: SecretStr) -> SecretStr:
-        _parse_keys(value.get_secret_value())
-        return value
-
-    def users_by_key(self) -> dict[str, str]:
-        """Bearer key -> user name, the dev key included."""
-        users = _parse_keys(self.keys.get_secret_value())
-        users[self.dev_api_key.get_secret_value()] = "dev"
-        return users
-
-
-def _parse_keys(text: str) -> dict[str, str]:
-    users: dict[str, str] = {}
-    for item in filter(None, (i.strip() for i in text.split(","))):
-        key, sep, user = item.rpartition(":")
-        if not sep or not key or not USER_NAME.match(user):
-            raise ValueError("DARKROOM_API_KEYS must look like `key:user,key:user`")
-        users[key] = user
-    return users

@@ -1,15 +1,19 @@
 """Where viewers fetch an image's bytes: always through the nginx cache.
 
 Variants under `public/` (public and unlisted images) are plain nginx URLs,
-which nginx caches; anything else gets a URL signed for the nginx host
-(S3 signatures cover the Host header), which nginx passes through uncached.
-Originals are never public (they keep their EXIF, location included).
+which nginx caches for everyone. Variants under `private/` get a URL signed
+with Darkroom's delivery key (connectors/nginx.UrlSigner), which nginx
+verifies on every request, cached copy or not. Originals are never public
+(they keep their EXIF, location included): their owners get an S3 URL
+signed for the nginx host (S3 signatures cover the Host header), which
+nginx passes through uncached.
 """
 
 from __future__ import annotations
 
 from connectors import minio
 from connectors.minio import ObjectStore
+from connectors.nginx import UrlSigner
 from connectors.records import ImageRecord
 from ingest_api.models import ImageOut, VariantOut
 from schemas.events import Variant
@@ -25,14 +29,14 @@ def largest(variants: list[Variant], fmt: str = SRCSET_FORMAT) -> Variant | None
 class Delivery:
     """Builds viewers' URLs and the image answers that carry them."""
 
-    def __init__(self, store: ObjectStore, public_url: str, expiry_s: int) -> None:
-        self._store, self.public_url, self._expiry_s = store, public_url.rstrip("/"), expiry_s
+    def __init__(self, store: ObjectStore, signer: UrlSigner, public_url: str, expiry_s: int) -> None:
+        self._store, self._signer, self._expiry_s = store, signer, expiry_s
+        self.public_url = public_url.rstrip("/")
 
     def variant_url(self, key: str) -> str:
-        bucket = self._store.variants
         if minio.is_public(key):
-            return f"{self.public_url}/{bucket.name}/{key}"
-        return bucket.presigned_get(key, self._expiry_s)
+            return f"{self.public_url}{self.variant_path(key)}"
+        return self._signer.sign(self.public_url, self.variant_path(key), self._expiry_s)
 
     def original_url(self, record: ImageRecord) -> str:
         return self._store.originals.presigned_get(record.original_key, self._expiry_s)

@@ -11,15 +11,22 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from connectors.accounts import Accounts
+from connectors.albums import Albums
 from connectors.elasticsearch import SearchIndex
 from connectors.kafka import EventBus
 from connectors.minio import ObjectStore
 from connectors.nginx import DeliveryCache
+from connectors.orgs import Orgs
 from connectors.records import ImageRepository
-from ingest_api.auth import KeyTable
+from connectors.sharing import Sharing
+from ingest_api.access import ANONYMOUS, Viewer
+from ingest_api.auth import Authenticator, Principal
 from ingest_api.config import ApiSettings
 from ingest_api.delivery import Delivery
-from ingest_api.problems import ApiError
+from ingest_api.errors import InsufficientScope, Unauthenticated
+from ingest_api.limits import Quotas, RateLimiter
+from ingest_api.propagation import Propagator
 from schemas.media import ImageLimits
 
 
@@ -37,37 +44,72 @@ Bus = Annotated[EventBus, _state("bus")]
 Index = Annotated[SearchIndex, _state("index")]
 Cache = Annotated[DeliveryCache, _state("cache")]
 Urls = Annotated[Delivery, _state("delivery")]
-Keys = Annotated[KeyTable, _state("keys")]
+AccountsRepo = Annotated[Accounts, _state("accounts")]
+OrgsRepo = Annotated[Orgs, _state("orgs")]
+AlbumsRepo = Annotated[Albums, _state("albums")]
+SharingRepo = Annotated[Sharing, _state("sharing")]
+Auth = Annotated[Authenticator, _state("auth")]
+QuotasDep = Annotated[Quotas, _state("quotas")]
+Limiter = Annotated[RateLimiter, _state("limiter")]
+Changes = Annotated[Propagator, _state("propagator")]
 # Staging threads wait on slow uploaders: their own pool, so they never starve
 # the pool every other request runs in.
 UploadPool = Annotated[ThreadPoolExecutor, _state("upload_pool")]
 # Each engine the API writes to, and how to wait for it (/readyz).
 Readiness = Annotated[dict[str, Callable[..., object]], _state("readiness")]
 
-_bearer = HTTPBearer(auto_error=False, scheme_name="api key",
-                     description="`Authorization: Bearer <key>`; the local stack prints the dev key.")
-_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+_bearer = HTTPBearer(auto_error=False, scheme_name="bearer",
+                     description="`Authorization: Bearer <API key or access token>`; the local stack prints "
+                                 "the dev user's key.")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def _owner(keys: Keys, credentials: Credentials) -> str:
-    if credentials is None:
-        raise ApiError("missing_api_key", "send `Authorization: Bearer <api key>`", _CHALLENGE)
-    user = keys.user_for(credentials.credentials)
-    if user is None:
-        raise ApiError("invalid_api_key", "the API key is not valid", _CHALLENGE)
-    return user
+def _caller(auth: Auth, credentials: Credentials) -> Principal | None:
+    # A wrong key or token is a 401 even where anonymous callers are welcome.
+    return auth.principal(credentials.credentials) if credentials is not None else None
 
 
-# The user making the request, from their bearer key.
-Owner = Annotated[str, Depends(_owner)]
+# The authenticated caller, or None without an Authorization header.
+Caller = Annotated[Principal | None, Depends(_caller)]
 
 
-def _viewer(keys: Keys, credentials: Credentials) -> str | None:
-    if credentials is None:
-        return None  # anonymous: allowed where a route says so
-    return _owner(keys, credentials)
+class _Scoped:
+    """An authenticated caller holding `scope`, counted against its rate limit of `kind`."""
+
+    def __init__(self, scope: str | None, kind: str) -> None:
+        self.scope, self.kind = scope, kind
+
+    def __call__(self, caller: Caller, limiter: Limiter) -> Principal:
+        if caller is None:
+            raise Unauthenticated("send `Authorization: Bearer <API key or access token>`",
+                                  code="missing_api_key")
+        if self.scope is not None and self.scope not in caller.scopes:
+            raise InsufficientScope(f"this needs the `{self.scope}` scope")
+        limiter.check(caller.limit_bucket, self.kind)
+        return caller
 
 
-# The user making the request, or None without an Authorization header (a wrong key is still a 401).
-Viewer = Annotated[str | None, Depends(_viewer)]
+Uploader = Annotated[Principal, Depends(_Scoped("upload", "upload"))]
+Reader = Annotated[Principal, Depends(_Scoped("read", "read"))]
+Admin = Annotated[Principal, Depends(_Scoped("admin", "read"))]
+SignedIn = Annotated[Principal, Depends(_Scoped(None, "read"))]
+
+
+def _anyone(request: Request, caller: Caller, orgs: OrgsRepo, limiter: Limiter) -> Viewer:
+    if caller is None:
+        limiter.check(f"ip:{request.client.host if request.client else 'unknown'}", "read")
+        return ANONYMOUS
+    if "read" not in caller.scopes:
+        raise InsufficientScope("this needs the `read` scope")
+    limiter.check(caller.limit_bucket, "read")
+    return Viewer(caller, orgs.of_user(caller.username))
+
+
+def _editor(caller: Uploader, orgs: OrgsRepo) -> Viewer:
+    return Viewer(caller, orgs.of_user(caller.username))
+
+
+# Whoever reads (anonymous callers too: they see what is public), with their organizations.
+Anyone = Annotated[Viewer, Depends(_anyone)]
+# A caller with the `upload` scope (uploads and every change), with their organizations.
+Editor = Annotated[Viewer, Depends(_editor)]

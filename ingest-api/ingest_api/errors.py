@@ -10,10 +10,13 @@ from __future__ import annotations
 
 class DarkroomError(Exception):
     code = "internal"
+    headers: dict[str, str] | None = None
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if code is not None:  # a more precise code of the same kind (same status)
+            self.code = code
 
 
 # -- the upload itself ----------------------------------------------------
@@ -122,6 +125,42 @@ class EngineUnavailable(DarkroomError):
     """An engine did not answer; retry later."""
 
     code = "unavailable"
+
+
+# -- who is calling ----------------------------------------------------------
+
+class Unauthenticated(DarkroomError):
+    """No valid credentials: missing_api_key, invalid_api_key, invalid_credentials,
+    invalid_token, token_expired or token_reused."""
+
+    code = "invalid_credentials"
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class InsufficientScope(DarkroomError):
+    """The key or session lacks the scope the operation needs."""
+
+    code = "insufficient_scope"
+
+
+class UsernameTaken(DarkroomError):
+    code = "username_taken"
+
+
+class QuotaExceeded(DarkroomError):
+    """The account's storage quota would be exceeded."""
+
+    code = "quota_exceeded"
+
+
+class RateLimited(DarkroomError):
+    """Too many requests this minute."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after_s)}
 
 
 # -- reading and editing images --------------------------------------------

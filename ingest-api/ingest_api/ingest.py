@@ -19,12 +19,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from connectors import minio
+from connectors.errors import UNAVAILABLE
 from connectors.kafka import EventBus
 from connectors.minio import Bucket
 from connectors.records import ImageRecord, ImageRepository
+from connectors.usage import account_of
 from ingest_api import formats, ids
 from ingest_api.errors import EmptyFile, TooLarge, UploadInProgress
 from ingest_api.guard import Guard
+from ingest_api.limits import Quotas
 from schemas.events import ImageUploaded
 from schemas.media import ImageLimits
 
@@ -157,10 +161,11 @@ def _claim(images: ImageRepository, owner: str, sha256: str, image_id: str,
     raise UploadInProgress("the same file is being uploaded right now; retry in a moment")
 
 
-def commit(*, originals: Bucket, images: ImageRepository, bus: EventBus, staged: Staged, owner: str,
-           meta: Meta, stale_claim_s: float) -> Outcome:
-    """Dedup, move to the final key, record and announce a staged file. The
-    staging object is gone afterwards whatever happens."""
+def commit(*, originals: Bucket, images: ImageRepository, bus: EventBus, quotas: Quotas, staged: Staged,
+           owner: str, org: str | None, meta: Meta, stale_claim_s: float) -> Outcome:
+    """Dedup, check the quota, move to the final key, record, count and
+    announce a staged file. The staging object is gone afterwards whatever
+    happens; a duplicate costs no storage."""
     with Guard("commit") as guard:
         guard.add("remove staging object", lambda: originals.remove(staged.key))
         image_id = ids.new_id()
@@ -169,6 +174,8 @@ def commit(*, originals: Bucket, images: ImageRepository, bus: EventBus, staged:
             log.info("duplicate owner=%s sha256=%s image_id=%s", owner, staged.sha256, existing.id)
             return Outcome(existing, duplicate=True)  # the guard removes the staging object
         guard.add("release claim", lambda: images.release_hash(owner, staged.sha256, image_id))
+        account = account_of(owner, org)
+        quotas.check(account, staged.size)
 
         final = original_key(owner, staged.sha256)
         originals.copy(staged.key, final, staged.info.format.mime_type)
@@ -180,16 +187,24 @@ def commit(*, originals: Bucket, images: ImageRepository, bus: EventBus, staged:
             id=image_id, owner=owner, sha256=staged.sha256, original_key=final,
             mime_type=info.format.mime_type, byte_size=staged.size, width=info.width, height=info.height,
             frames=info.frames, visibility=meta.visibility, keep_gps=meta.keep_gps, title=meta.title,
-            description=meta.description, tags=list(meta.tags))
+            description=meta.description, tags=list(meta.tags), org=org,
+            placement=minio.placement(meta.visibility))
         images.create(record)
         guard.add("delete record", lambda: images.delete(image_id))
+        warnings = quotas.add(account, staged.size, image_id)
+        guard.add("uncount", lambda: quotas.remove(account, staged.size))
 
         bus.publish(ImageUploaded(
             image_id=image_id, owner=owner, sha256=staged.sha256, original_key=final,
             mime_type=info.format.mime_type, byte_size=staged.size, width=info.width, height=info.height,
-            frames=info.frames, visibility=meta.visibility, keep_gps=meta.keep_gps,
+            frames=info.frames, visibility=meta.visibility, keep_gps=meta.keep_gps, org=org,
         ))
         guard.disarm()
+    for warning in warnings:  # the upload is in; a lost warning must not undo it
+        try:
+            bus.publish(warning)
+        except UNAVAILABLE:
+            log.warning("quota warning not published account=%s threshold=%s", account, warning.threshold)
     log.info("accepted image_id=%s owner=%s bytes=%d", image_id, owner, staged.size)
     return Outcome(record, duplicate=False)
 

@@ -17,52 +17,71 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+import observability.api
 from connectors import cassandra, kafka, minio
+from connectors.accounts import Accounts
+from connectors.albums import Albums
 from connectors.cassandra import Cassandra
 from connectors.elasticsearch import SearchIndex
 from connectors.kafka import EventBus
 from connectors.minio import ObjectStore
-from connectors.nginx import DeliveryCache
+from connectors.nginx import DeliveryCache, UrlSigner
+from connectors.orgs import Orgs
 from connectors.records import ImageRepository
 from connectors.settings import (
     CassandraSettings,
+    DeliverySettings,
     ElasticsearchSettings,
     KafkaSettings,
     MinioSettings,
     NginxSettings,
 )
+from connectors.sharing import Sharing
+from connectors.usage import Usage
 from ingest_api import problems
-from ingest_api.auth import KeyTable
+from ingest_api.auth import Authenticator
 from ingest_api.config import ApiSettings
 from ingest_api.delivery import Delivery
-from ingest_api.routes import health, images, search
+from ingest_api.limits import Quotas, RateLimiter
+from ingest_api.propagation import Propagator, Relay
+from ingest_api.routes import accounts, albums, health, images, orgs, search, sharing
 from schemas.media import ImageLimits
 
 log = logging.getLogger(__name__)
 
-DESCRIPTION = """Uploads originals, answers where their variants are, lets owners edit and
-delete them, and searches them (`/v1/search`, `/v1/tags`). Every error is
-`{"error": {"code": ..., "message": ...}}`; send
-`Authorization: Bearer <api key>` on every `/v1` call (search and tags also answer anonymous callers,
-with public images only)."""
+DESCRIPTION = """Uploads originals, answers where their variants are, lets owners edit, share,
+delete and restore them, and searches them (`/v1/search`, `/v1/tags`). Accounts sign up and in
+(`/v1/auth`); batch uploaders and services use API keys (`/v1/keys`). Send
+`Authorization: Bearer <API key or access token>`; reads also answer anonymous callers, who see
+public images only. Every error is `{"error": {"code": ..., "message": ...}}`."""
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state = app.state
     state.settings = settings = ApiSettings()
-    nginx, store_settings = NginxSettings(), MinioSettings()
+    nginx, delivery, store_settings = NginxSettings(), DeliverySettings(), MinioSettings()
     db_settings, bus_settings = CassandraSettings(), KafkaSettings()
     db = Cassandra(db_settings)
     state.limits = ImageLimits()
-    state.keys = KeyTable(settings.users_by_key())
     state.images = ImageRepository(db)
+    state.accounts = Accounts(db)
+    state.orgs = Orgs(db)
+    state.albums = Albums(db)
+    state.sharing = Sharing(db)
+    usage = Usage(db)
+    state.auth = Authenticator(state.accounts, settings)
+    state.quotas = Quotas(usage, state.accounts, state.orgs, settings)
+    state.limiter = RateLimiter(usage, settings)
     # Viewers dial nginx, and S3 signatures cover the host: sign for nginx.
     state.store = ObjectStore(store_settings, public_url=nginx.url)
     state.bus = EventBus(bus_settings, settings.publish_timeout_s)
     state.index = SearchIndex(ElasticsearchSettings())
-    state.cache = DeliveryCache(nginx)
-    state.delivery = Delivery(state.store, nginx.url, settings.presign_expiry_s)
+    state.cache = DeliveryCache(nginx, delivery.purge_token)
+    state.delivery = Delivery(state.store, UrlSigner(delivery.signing_keys), nginx.url,
+                              settings.presign_expiry_s)
+    state.propagator = Propagator(state.images, state.store, state.cache, state.delivery, state.bus,
+                                  state.sharing, state.albums, usage)
     state.upload_pool = ThreadPoolExecutor(settings.upload_threads, thread_name_prefix="upload")
     # What /readyz waits for: each engine the API writes to.
     state.readiness = {
@@ -70,9 +89,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         "cassandra": functools.partial(cassandra.wait_ready, db_settings),
         "minio": functools.partial(minio.wait_ready, store_settings),
     }
+    relay = Relay(state.propagator, settings.relay_interval_s, settings.staging_max_age_s)
+    relay.start()
     try:
         yield
     finally:
+        relay.stop()
         state.upload_pool.shutdown(wait=True, cancel_futures=True)
         state.index.close()
         state.bus.close()
@@ -83,9 +105,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     app = FastAPI(title="Darkroom ingest API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     problems.install(app)
-    app.include_router(health.router)
-    app.include_router(images.router)
-    app.include_router(search.router)
+    observability.api.install(app)  # JSON logs, request metrics, GET /metrics
+    for module in (health, accounts, orgs, albums, images, sharing, search):
+        app.include_router(module.router)
     return app
 
 

@@ -38,7 +38,9 @@ class UploadFields(BaseModel):
     description: str | None = Field(None, max_length=DESCRIPTION_MAX)
     tags: list[str] = Field(default_factory=list)
     visibility: Visibility = "public"
-    gps: bool = Field(False, description="true keeps the location in the variants' metadata")
+    gps: bool = Field(False, description="true keeps the photo's location, readable by the owner and "
+                                         "those who may edit the image (in /metadata and search's `near`); "
+                                         "never shown to anyone else, never in variants")
 
     @field_validator("tags", mode="before")
     @classmethod
@@ -191,3 +193,148 @@ class MetadataOut(BaseModel):
     skipped: list[SkippedField] = Field(description="Fields present in the file but unreadable or "
                                                     "implausible, with why.")
     extracted_at: datetime
+
+
+# -- accounts and keys ---------------------------------------------------------
+
+class Credentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+
+
+class TokensOut(BaseModel):
+    access_token: str
+    refresh_token: str = Field(description="Works once; each refresh answers a new one.")
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds the access token lasts.")
+
+
+class RefreshIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    refresh_token: str = Field(max_length=200)
+
+
+class Usage(BaseModel):
+    used_bytes: int
+    quota_bytes: int
+
+
+class OrgMembership(BaseModel):
+    id: str
+    role: str
+
+
+class MeOut(BaseModel):
+    username: str
+    scopes: list[str]
+    is_admin: bool
+    usage: Usage
+    orgs: list[OrgMembership]
+
+
+Scope = Literal["upload", "read", "admin"]
+
+
+class KeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[Scope] = Field(min_length=1)
+
+
+class KeyOut(BaseModel):
+    id: str
+    name: str
+    prefix: str = Field(description="The start of the key, to recognise it (the rest is never shown again).")
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked: bool = False
+
+
+class NewKeyOut(KeyOut):
+    key: str = Field(description="The key itself: shown this once, stored only as a hash.")
+
+
+class QuotaIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    bytes: int = Field(gt=0)
+
+
+# -- organizations, albums, sharing ------------------------------------------
+
+OrgRole = Literal["owner", "admin", "member", "viewer"]
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
+class OrgIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=ID_PATTERN, description="Chosen by the creator; a-z, 0-9, _ and -.")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class OrgOut(BaseModel):
+    id: str
+    name: str
+    members: dict[str, str] = Field(description="User name -> role.")
+    usage: Usage
+
+
+class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(max_length=64)
+    role: OrgRole
+
+
+class AlbumIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    org: str | None = Field(None, description="Make it the organization's album (owners and admins).")
+
+
+class AlbumRename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class AlbumOut(BaseModel):
+    id: str
+    name: str
+    account: str = Field(description="user:<name> or org:<id>.")
+    created_by: str
+    created_at: datetime
+
+
+class AlbumPage(BaseModel):
+    items: list[AlbumOut]
+    next_cursor: str | None = None
+
+
+class AlbumImagesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    add: list[str] = Field(default_factory=list, max_length=500)
+    remove: list[str] = Field(default_factory=list, max_length=500)
+    order: list[str] | None = Field(None, max_length=10_000, description="The album's images in this order.")
+
+
+class CollaboratorIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(max_length=64)
+    permission: Literal["view", "edit"] | None = Field(description="null removes the collaborator.")
+
+
+class CollaboratorsOut(BaseModel):
+    collaborators: dict[str, str] = Field(description="User name -> view or edit.")
+
+
+class ShareIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    permission: Literal["view", "edit"] = "view"
+    expires_in_s: int = Field(86_400, gt=0, description="Lifetime of the link, at most "
+                                                        "DARKROOM_API_SHARE_MAX_LIFETIME_S.")
+
+
+class ShareOut(BaseModel):
+    url: str = Field(description="Opens the image for anyone holding it, until it expires.")
+    token: str
+    expires_at: datetime

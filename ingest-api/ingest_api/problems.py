@@ -31,7 +31,21 @@ STATUS: dict[str, int] = {
     "aborted": 400,
     "missing_api_key": 401,
     "invalid_api_key": 401,
+    "invalid_credentials": 401,
+    "invalid_token": 401,
+    "token_expired": 401,
+    "token_reused": 401,
     "forbidden": 403,
+    "insufficient_scope": 403,
+    "username_taken": 409,
+    "org_taken": 409,
+    "unknown_user": 422,
+    "last_owner": 422,
+    "not_deleted": 409,
+    "quota_exceeded": 413,
+    "invalid_username": 422,
+    "weak_password": 422,
+    "rate_limited": 429,
     "not_found": 404,
     "method_not_allowed": 405,
     "upload_in_progress": 409,
@@ -78,7 +92,7 @@ async def _darkroom(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DarkroomError)
     if exc.code == "unavailable":
         log.warning("engine unavailable: %s", exc.message)
-    return error_response(exc.code, exc.message)
+    return error_response(exc.code, exc.message, exc.headers)
 
 
 async def _api(_: Request, exc: Exception) -> JSONResponse:

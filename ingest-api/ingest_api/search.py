@@ -1,7 +1,11 @@
 """Searching images: the Elasticsearch query a search becomes, its opaque
-cursor, and the answer's shape. Who sees what follows catalog.py: everyone
-finds public images, an owner also finds all their own; unlisted images are
-never listed to anyone else. Documents come from streams/indexing.py.
+cursor, and the answer's shape. Who finds what follows ingest_api/access.py:
+everyone finds public images; a signed-in user also finds their own, those
+shared with them and their organizations' images, of any visibility;
+unlisted images are never listed to anyone else; deleted ones to nobody.
+A location is shown, and matched by `near`, only on images whose location
+the caller may see (their own, their organizations' as owner or admin).
+Documents come from streams/indexing.py.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from datetime import date, timedelta
 from connectors import minio
 from connectors.elasticsearch import SearchIndex
 from ingest_api import cursors
+from ingest_api.access import ANONYMOUS, Viewer
 from ingest_api.delivery import Delivery
 from ingest_api.errors import InvalidCursor
 from ingest_api.models import Facet, ModelTag, SearchItem, SearchOut, TagsOut, VariantOut
@@ -39,6 +44,7 @@ class SearchQuery:
     date_to: date | None = None  # inclusive
     near: tuple[float, float] | None = None  # lat, lon
     within_km: float | None = None
+    album: str | None = None
     sort: str = "relevance"
     limit: int = 20
 
@@ -48,17 +54,30 @@ class SearchQuery:
         return hashlib.sha256(json.dumps(values, default=str, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def visible_to(viewer: str | None) -> list[dict]:
+def _either(clauses: list[dict]) -> dict:
+    return clauses[0] if len(clauses) == 1 else {"bool": {"should": clauses, "minimum_should_match": 1}}
+
+
+def visible_to(viewer: Viewer) -> list[dict]:
     """Filters every search and completion shares: searchable documents the viewer may list."""
-    shown = {"term": {"visibility": "public"}}
-    if viewer is not None:
-        shown = {"bool": {"should": [shown, {"term": {"owner": viewer}}], "minimum_should_match": 1}}
+    shown = [{"term": {"visibility": "public"}}]
+    if viewer.username is not None:
+        shown += [{"term": {"owner": viewer.username}}, {"term": {"shared_with": viewer.username}}]
+    if viewer.orgs:
+        shown.append({"terms": {"org": sorted(viewer.orgs)}})
     # A document is listed once its upload and its variants are in, and until it is deleted.
-    return [shown, {"exists": {"field": "at.uploaded"}}, {"exists": {"field": "at.variants"}},
-            {"bool": {"must_not": {"exists": {"field": "at.deleted"}}}}]
+    return [_either(shown), {"exists": {"field": "at.uploaded"}}, {"exists": {"field": "at.variants"}},
+            {"bool": {"must_not": [{"term": {"deleted": True}}, {"exists": {"field": "at.purged"}}]}}]
 
 
-def build_query(query: SearchQuery, viewer: str | None) -> dict:
+def locatable_by(viewer: Viewer) -> dict | None:
+    """The documents whose location the viewer may see; None: none."""
+    clauses = ([{"term": {"owner": viewer.username}}] if viewer.username else []) + (
+        [{"terms": {"org": sorted(viewer.managed_orgs)}}] if viewer.managed_orgs else [])
+    return _either(clauses) if clauses else None
+
+
+def build_query(query: SearchQuery, viewer: Viewer) -> dict:
     filters = visible_to(viewer)
     filters += [{"term": {"all_tags": tag}} for tag in query.tags]
     if query.camera:
@@ -70,10 +89,14 @@ def build_query(query: SearchQuery, viewer: str | None) -> dict:
         if query.date_to:
             bounds["lt"] = (query.date_to + timedelta(days=1)).isoformat()
         filters.append({"range": {"date": bounds}})
+    if query.album:
+        filters.append({"term": {"albums": query.album}})
     if query.near is not None:
         lat, lon = query.near
         filters.append({"geo_distance": {"distance": f"{query.within_km}km",
                                          "location": {"lat": lat, "lon": lon}}})
+        # Matching by distance reveals where a photo was taken: only where one may see that.
+        filters.append(locatable_by(viewer) or {"bool": {"must_not": {"match_all": {}}}})
     must = ([{"multi_match": {"query": query.q, "fields": TEXT_FIELDS, "type": "cross_fields",
                               "operator": "and"}}] if query.q else [])
     return {"bool": {"must": must, "filter": filters}}
@@ -88,7 +111,7 @@ def aggregations() -> dict:
     }
 
 
-def search_body(query: SearchQuery, viewer: str | None, after: list | None) -> dict:
+def search_body(query: SearchQuery, viewer: Viewer, after: list | None) -> dict:
     body = {"query": build_query(query, viewer), "sort": SORTS[query.sort], "size": query.limit + 1,
             "aggs": aggregations(), "track_total_hits": False}
     if after is not None:
@@ -114,10 +137,11 @@ def decode_cursor(query: SearchQuery, cursor: str) -> list:
     return values
 
 
-def item(delivery: Delivery, doc: dict) -> SearchItem:
+def item(delivery: Delivery, doc: dict, viewer: Viewer = ANONYMOUS) -> SearchItem:
     variants = sorted((Variant(**v) for v in doc.get("variants") or []), key=lambda v: (v.format, v.width))
     visibility = doc.get("visibility", "public")
-    location = doc.get("location")
+    located = doc.get("owner") == viewer.username or doc.get("org") in viewer.managed_orgs
+    location = doc.get("location") if located else None
     return SearchItem(
         id=doc["id"], owner=doc["owner"], title=doc.get("title"), description=doc.get("description"),
         tags=doc.get("tags") or [], model_tags=[ModelTag(tag=t["tag"], confidence=t["confidence"])
@@ -130,7 +154,7 @@ def item(delivery: Delivery, doc: dict) -> SearchItem:
         variants=[VariantOut(width=v.width, height=v.height, format=v.format,
                              # catalog.update moves the objects when the visibility changes; the
                              # document keeps the keys of when they were made, so follow the move.
-                             url=delivery.variant_url(minio.for_visibility(v.key, visibility)))
+                             url=delivery.variant_url(minio.placed(v.key, minio.placement(visibility))))
                   for v in variants],
     )
 
@@ -140,13 +164,13 @@ def _facets(aggs: dict) -> dict[str, list[Facet]]:
                    for b in aggs[name]["buckets"]] for name in ("tags", "cameras", "years")}
 
 
-def search(*, index: SearchIndex, delivery: Delivery, viewer: str | None, query: SearchQuery,
+def search(*, index: SearchIndex, delivery: Delivery, viewer: Viewer, query: SearchQuery,
            cursor: str | None) -> SearchOut:
     after = decode_cursor(query, cursor) if cursor else None
     found = index.search(search_body(query, viewer, after))
     hits = found["hits"]["hits"]
     page, more = hits[:query.limit], len(hits) > query.limit
-    return SearchOut(items=[item(delivery, h["_source"]) for h in page],
+    return SearchOut(items=[item(delivery, h["_source"], viewer) for h in page],
                      facets=_facets(found["aggregations"]),
                      next_cursor=encode_cursor(query, page[-1]["sort"]) if more else None)
 
@@ -157,7 +181,7 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def tags_body(prefix: str, viewer: str | None, limit: int) -> dict:
+def tags_body(prefix: str, viewer: Viewer, limit: int) -> dict:
     filters = visible_to(viewer)
     terms: dict = {"field": "all_tags", "size": limit}
     folded = fold(prefix)
@@ -168,7 +192,7 @@ def tags_body(prefix: str, viewer: str | None, limit: int) -> dict:
     return {"query": {"bool": {"filter": filters}}, "size": 0, "aggs": {"tags": {"terms": terms}}}
 
 
-def complete_tags(*, index: SearchIndex, viewer: str | None, prefix: str, limit: int) -> TagsOut:
+def complete_tags(*, index: SearchIndex, viewer: Viewer, prefix: str, limit: int) -> TagsOut:
     found = index.search(tags_body(prefix, viewer, limit))
     return TagsOut(tags=[Facet(value=b["key"], count=b["doc_count"])
                          for b in found["aggregations"]["tags"]["buckets"]])

@@ -24,6 +24,7 @@ from connectors.errors import UNAVAILABLE
 from connectors.kafka import EventBus
 from connectors.minio import Bucket
 from connectors.records import ImageRepository
+from connectors.usage import account_of
 from ingest_api import ingest
 from ingest_api.config import ApiSettings
 from ingest_api.errors import (
@@ -38,6 +39,7 @@ from ingest_api.errors import (
     TooManyFiles,
     UnexpectedField,
 )
+from ingest_api.limits import Quotas
 from ingest_api.models import UploadFields
 from ingest_api.multipart import FormReader, Part
 from ingest_api.pipe import Pipe
@@ -46,7 +48,8 @@ from schemas.media import ImageLimits
 log = logging.getLogger(__name__)
 
 FIELDS = frozenset(UploadFields.model_fields)
-FORM_OVERHEAD = 1024 * 1024  # headers and text fields on top of the file bytes
+FORM_OVERHEAD = 1024 * 1024  # headers and text fields on top of the file bytes, at most
+FORM_SLACK = 64 * 1024  # room for a form's headers and text fields when its declared size meets a quota
 
 
 @dataclass
@@ -155,11 +158,16 @@ def meta_from(fields: dict[str, str]) -> ingest.Meta:
                        visibility=parsed.visibility, keep_gps=parsed.gps)
 
 
-async def upload(request: Request, *, owner: str, settings: ApiSettings, originals: Bucket,
-                 images: ImageRepository, bus: EventBus, pool: ThreadPoolExecutor, limits: ImageLimits,
-                 batch: bool) -> list[tuple[str, ingest.Outcome | DarkroomError]]:
+async def upload(request: Request, *, owner: str, org: str | None, settings: ApiSettings, originals: Bucket,
+                 images: ImageRepository, bus: EventBus, quotas: Quotas, pool: ThreadPoolExecutor,
+                 limits: ImageLimits, batch: bool) -> list[tuple[str, ingest.Outcome | DarkroomError]]:
     """Receive the form, then commit each staged file. For one file, a refusal
-    is raised; in a batch, each file's outcome or refusal is reported."""
+    is raised; in a batch, each file's outcome or refusal is reported. A
+    request that says it is bigger than the quota's room is refused before a
+    byte is read."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit():
+        await run_in_threadpool(quotas.check, account_of(owner, org), int(declared) - FORM_SLACK)
     got = await receive(request, settings=settings, originals=originals, pool=pool, limits=limits,
                         batch=batch)
     try:
@@ -174,8 +182,9 @@ async def upload(request: Request, *, owner: str, settings: ApiSettings, origina
             continue
         try:
             outcome = await run_in_threadpool(
-                functools.partial(ingest.commit, originals=originals, images=images, bus=bus, staged=item,
-                                  owner=owner, meta=meta, stale_claim_s=settings.stale_claim_s))
+                functools.partial(ingest.commit, originals=originals, images=images, bus=bus, quotas=quotas,
+                                  staged=item, owner=owner, org=org, meta=meta,
+                                  stale_claim_s=settings.stale_claim_s))
             results.append((filename, outcome))
         except DarkroomError as exc:
             if not batch:

@@ -3,7 +3,7 @@
 `extract(data, keep_gps)` returns (ImageMetadata, skipped). Which library
 reads which field:
 
-- Pillow (with pillow-heif for HEIC/HEIF, registered by streams.imaging.decode):
+- Pillow (with pillow-heif for HEIC/HEIF, registered below):
   the true MIME type (`get_format_mimetype`, from the bytes' signature),
   pixel dimensions, animation frame count (`n_frames`), the EXIF block of
   every format (`info["exif"]`; for HEIF, pillow-heif moves the orientation
@@ -28,12 +28,15 @@ import io
 import warnings
 from dataclasses import dataclass
 
+import pillow_heif
 from PIL import Image, ImageCms
 
 from schemas.events import ImageMetadata, SkippedField
 from schemas.media import PILLOW_PLUGINS
 from streams.extract import exif, iptc
 from streams.extract.values import Facts, Unreadable, text, whole, within
+
+pillow_heif.register_heif_opener()  # HEIC/HEIF for Pillow (idempotent); AVIF is Pillow's own
 
 
 @dataclass(frozen=True)

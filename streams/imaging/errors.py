@@ -8,10 +8,12 @@ EMPTY = "empty"  # zero bytes
 NOT_AN_IMAGE = "not_an_image"  # no known image signature
 UNSUPPORTED_FORMAT = "unsupported_format"  # an image, but not one we render
 TOO_MANY_PIXELS = "too_many_pixels"  # header over max_pixels; never decoded
+TOO_MANY_FRAMES = "too_many_frames"  # header counts over max_frames; never decoded (the API's code too)
 TRUNCATED = "truncated"  # data ends before the pixels do
 CORRUPT = "corrupt"  # header fine, pixel data undecodable
 
-CODES = frozenset({EMPTY, NOT_AN_IMAGE, UNSUPPORTED_FORMAT, TOO_MANY_PIXELS, TRUNCATED, CORRUPT})
+CODES = frozenset({EMPTY, NOT_AN_IMAGE, UNSUPPORTED_FORMAT, TOO_MANY_PIXELS, TOO_MANY_FRAMES, TRUNCATED,
+                   CORRUPT})
 
 
 class UndecodableImage(Exception):
@@ -24,6 +26,6 @@ class UndecodableImage(Exception):
         self.code = code
         self.message = message
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type["UndecodableImage"], tuple[str, str]]:
         # Raised inside pool workers: pickle by (code, message), not by args.
         return (type(self), (self.code, self.message))

@@ -1,15 +1,55 @@
-"""Value types of the resize stage: what to render (LadderOptions), what came
-out (Ladder, Rendition: one rung in one format, encoded), and which sizes an image gets (plan_sizes).
+"""Value types of the image core: what to render (LadderOptions for a ladder,
+Transform for one output), what came out (Ladder, Rendition: one rung in one
+format, encoded), and which sizes an image gets (plan_sizes).
 
 All are frozen dataclasses of plain values, so they pickle cheaply across a
 process pool and compare by value in tests."""
 
 from dataclasses import dataclass, field
 
+from schemas.media import ImageLimits
+
 RUNGS = (150, 320, 640, 1280, 2048)  # longest edge, px
 
-CONTENT_TYPES = {"jpeg": "image/jpeg", "webp": "image/webp", "avif": "image/avif"}
-EXTENSIONS = {"jpeg": "jpg", "webp": "webp", "avif": "avif"}
+CONTENT_TYPES = {"jpeg": "image/jpeg", "webp": "image/webp", "avif": "image/avif", "png": "image/png",
+                 "gif": "image/gif"}
+EXTENSIONS = {"jpeg": "jpg", "webp": "webp", "avif": "avif", "png": "png", "gif": "gif"}
+WITH_ALPHA = frozenset({"webp", "avif", "png", "gif"})  # JPEG gets alpha composited on a background
+ANIMATABLE = frozenset({"webp", "gif"})  # formats that can carry every frame of an animation
+
+RGB = tuple[int, int, int]
+WHITE: RGB = (255, 255, 255)
+
+
+@dataclass(frozen=True)
+class Transform:
+    """The whole recipe of one output image, so that the same original and
+    the same Transform always give the same bytes (variant keys are content
+    addresses). The steps read the geometry and look, the encoder the rest.
+    The ladder makes one per rung and format; the on-demand render service
+    adds its own fields here (fit, gravity, rotate, filters, watermark) and
+    the steps that read them."""
+
+    width: int  # output size, upright (after EXIF orientation)
+    height: int
+    format: str = "jpeg"  # a key of CONTENT_TYPES
+    quality: int = 85  # the encoder's Q: JPEG and WebP 0-100, AVIF 0-100
+    # The format's speed/size trade: WebP method 0-6, AVIF effort 0-9 (libaom
+    # speed = 9 - effort), PNG compression level 0-9, GIF effort 1-10; JPEG none.
+    effort: int = 0
+    progressive: bool = False  # JPEG: progressive scans; PNG: Adam7
+    background: RGB = WHITE  # under transparent pixels, for formats without alpha
+    animated: bool = False  # keep every frame where the format can carry them
+
+    def __post_init__(self) -> None:
+        if self.width < 1 or self.height < 1:
+            raise ValueError(f"bad output size {self.width}x{self.height}")
+        if self.format not in CONTENT_TYPES:
+            raise ValueError(f"unknown output format {self.format!r}")
+
+
+def _limits() -> ImageLimits:
+    return ImageLimits()
 
 
 @dataclass(frozen=True)
@@ -29,19 +69,35 @@ class LadderOptions:
     webp_method: int = 1
     avif_quality: int = 60
     avif_speed: int = 8
-    max_pixels: int = 100_000_000  # checked from the header, before decoding
-    background: tuple[int, int, int] = (255, 255, 255)  # JPEG has no alpha
+    # Checked from the header, before decoding. Both default to the one setting
+    # the API and every stage read (schemas.media.ImageLimits, DARKROOM_IMAGE_*).
+    max_pixels: int = field(default_factory=lambda: _limits().max_pixels)
+    max_frames: int = field(default_factory=lambda: _limits().max_frames)
+    background: RGB = WHITE  # JPEG has no alpha
+    # Animated originals: WebP variants keep every frame (JPEG and AVIF show the
+    # first). Off: an animation costs its frame count in resizes and encodes.
+    animated: bool = False
 
     @property
     def formats(self) -> tuple[str, ...]:
         return ("jpeg", "webp", "avif") if self.avif else ("jpeg", "webp")
 
+    def transform(self, width: int, height: int, fmt: str) -> Transform:
+        """The recipe of one rung in one format."""
+        quality, effort = {
+            "jpeg": (self.jpeg_quality, 0),
+            "webp": (self.webp_quality, self.webp_method),
+            "avif": (self.avif_quality, 9 - self.avif_speed),
+        }[fmt]
+        return Transform(width, height, fmt, quality, effort, fmt == "jpeg" and self.jpeg_progressive,
+                         self.background, self.animated)
+
 
 @dataclass(frozen=True)
 class Rendition:
     width: int
-    height: int
-    format: str  # "jpeg" | "webp" | "avif"
+    height: int  # of one frame
+    format: str  # a key of CONTENT_TYPES
     content_type: str
     data: bytes = field(repr=False)
     sha256: str  # hex digest of data
@@ -53,10 +109,10 @@ class Rendition:
 
 @dataclass(frozen=True)
 class Ladder:
-    source_format: str  # Pillow's name: "JPEG", "PNG", "HEIF", ...
+    source_format: str  # schemas.media Format.pillow: "JPEG", "PNG", "HEIF", ...
     width: int  # the original, upright (EXIF orientation applied)
     height: int
-    animated: bool  # variants then show the first frame only
+    animated: bool  # more than one frame (variants show the first unless LadderOptions.animated)
     renditions: tuple[Rendition, ...]  # rung ascending, then LadderOptions.formats order
     placeholder: str  # ThumbHash, standard base64
     dominant_color: str  # "#rrggbb"

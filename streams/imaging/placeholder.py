@@ -11,6 +11,7 @@ Byte layout matches the reference so any ThumbHash decoder renders it."""
 import base64
 import math
 from operator import mul
+from typing import cast
 
 from PIL import Image
 
@@ -34,7 +35,8 @@ def thumbhash(im: Image.Image) -> bytes:
     if w > 100 or h > 100:
         raise ValueError(f"{w}x{h} does not fit in 100x100")
     rgba = im.convert("RGBA")
-    r, g, b, alpha = ([v / 255 for v in rgba.get_flattened_data(band)] for band in range(4))
+    r, g, b, alpha = ([v / 255 for v in cast("tuple[int, ...]", rgba.get_flattened_data(band))]
+                      for band in range(4))
     total_a = sum(alpha)
     has_alpha = total_a < w * h
     limit = 5 if has_alpha else 7
@@ -113,7 +115,8 @@ def dominant_color(im: Image.Image) -> str:
     """Most common colour: pixels binned at 4 bits a channel, the fullest bin
     wins (ties: lowest bin, so deterministic), reported as that bin's mean.
     Mostly transparent pixels are ignored, so a logo is not 'white'."""
-    pixels = list(fit_100(im).convert("RGBA").get_flattened_data())
+    rgba = fit_100(im).convert("RGBA")
+    pixels = list(cast("tuple[tuple[int, int, int, int], ...]", rgba.get_flattened_data()))
     pixels = [px for px in pixels if px[3] >= 128] or pixels
     counts: dict[int, list[int]] = {}
     for r, g, b, _ in pixels:

@@ -29,7 +29,7 @@ def _init_worker() -> None:
     # The pool already uses every core; codec threads would only contend.
     import pillow_heif
 
-    from . import ladder  # noqa: F401 - import codecs once, not per task
+    from . import ladder  # noqa: F401 - load libvips (one thread, vips.py) and the codecs once
 
     pillow_heif.options.DECODE_THREADS = 1
 

@@ -1,130 +1,180 @@
-"""Normalising steps, each `step(image, source) -> image`, run in the order of
-the tuples below. Every step starts with its no-op check and returns the
-image unchanged when it has nothing to do.
+"""The steps of a render, each `step(image, transform) -> image` on a libvips
+image, run in the order of the tuples below. Every step starts with its
+no-op check and returns the image unchanged when it has nothing to do. The
+ladder and a single on-demand render run the same steps; only the Transform
+differs (model.py).
 
-BEFORE_RESIZE runs on the decoded image: only what resampling needs.
-AFTER_RESIZE runs on the largest variant, so orientation and colour
-management touch ~4 MP rather than the full original."""
+ON_LOAD is built on the lazily decoded original: resize first, so colour
+management touches the output's pixels (~3 MP for the largest variant), never
+the original's. Nothing runs until decode.pixels pulls the result: libvips
+then decodes, resizes and converts in one pass over strips of the original.
+IN_MEMORY runs on that top rung: turning needs random access, which a
+decoder streaming strips cannot give ("out of order read").
+CASCADE makes each smaller rung from the one above it, in memory.
+FINISH fits a rung to one output format, just before it is encoded."""
 
-import functools
-import io
+from collections.abc import Callable, Iterable
+from typing import cast
 
-from PIL import Image, ImageCms
+import pyvips
 
-from .decode import Source
+from . import icc
+from .model import ANIMATABLE, WITH_ALPHA, Transform
 
-# ---------------------------------------------------------------- before resize
+Step = Callable[[pyvips.Image, Transform], pyvips.Image]
 
+# ------------------------------------------------------------------ geometry
 
-def to_resamplable(im: Image.Image, src: Source) -> Image.Image:
-    """Palette, bilevel and 16/32-bit modes cannot be resampled with a
-    smoothing filter (Pillow falls back to NEAREST or refuses)."""
-    if im.mode in ("RGB", "RGBA", "L", "LA", "CMYK"):
-        return im
-    if im.mode in ("P", "PA"):
-        return im.convert("RGBA" if _has_transparency(im) else "RGB")
-    if im.mode == "1":
-        return im.convert("L")
-    if im.mode.startswith("I") or im.mode == "F":
-        # convert("L") would clip 16-bit values at 255; rescale instead.
-        top = 65535 if im.mode.startswith("I;16") or im.getextrema()[1] > 255 else 255
-        return im.convert("I").point(lambda v: v * (255 / top)).convert("L")
-    return im.convert("RGB")  # YCbCr, LAB, HSV, RGBX, ...
+KERNEL = "lanczos3"  # libvips box-shrinks first when the ratio is >= 2 * gap
+GAP = 2.0
 
 
-def _has_transparency(im: Image.Image) -> bool:
-    return im.mode == "PA" or "transparency" in im.info
+def resize(image: pyvips.Image, t: Transform) -> pyvips.Image:
+    """To the Transform's size exactly. Its size is upright, the image may
+    still be stored turned (apply_orientation comes after, on fewer pixels).
+    Alpha is premultiplied around the resample, so the colour of transparent
+    pixels cannot bleed into visible edges; an animation is resized page by
+    page, so no frame bleeds into the next."""
+    width, height = (t.height, t.width) if _orientation(image) in (5, 6, 7, 8) else (t.width, t.height)
+    page = page_height(image)
+    if (image.width, page) == (width, height):
+        return image
+    if page == image.height:
+        return _resize_one(image, width, height)
+    pages = [_resize_one(image.crop(0, top, image.width, page), width, height)
+             for top in range(0, image.height, page)]
+    out = pyvips.Image.arrayjoin(pages, across=1).copy()
+    out.set_type(pyvips.GValue.gint_type, "page-height", height)
+    return out
 
 
-BEFORE_RESIZE = (to_resamplable,)
-
-# ----------------------------------------------------------------- after resize
-
-_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
+def _resize_one(image: pyvips.Image, width: int, height: int) -> pyvips.Image:
+    hscale, vscale = width / image.width, height / image.height
+    if not image.hasalpha():
+        out = image.resize(hscale, vscale=vscale, kernel=KERNEL, gap=GAP)
+    else:
+        out = (image.premultiply().resize(hscale, vscale=vscale, kernel=KERNEL, gap=GAP)
+               .unpremultiply().cast(image.format))
+    if (out.width, out.height) != (width, height):  # libvips rounds to nearest: a bug if ever seen
+        raise RuntimeError(f"resize gave {out.width}x{out.height}, not {width}x{height}")
+    return out
 
 
-def swaps_axes(orientation: int) -> bool:
-    return orientation in (5, 6, 7, 8)
+def apply_orientation(image: pyvips.Image, t: Transform) -> pyvips.Image:
+    """Make pixels upright from the EXIF orientation (libvips drops the tag).
+    Animations keep their frames as they are: GIF has no EXIF, and a strip
+    of pages cannot be turned as one image."""
+    if _orientation(image) == 1 or page_height(image) != image.height:
+        return image
+    return image.autorot()
 
 
-def apply_orientation(im: Image.Image, src: Source) -> Image.Image:
-    """Make pixels upright; the tag itself goes with the metadata."""
-    if src.orientation not in _TRANSPOSE:
-        return im
-    return im.transpose(_TRANSPOSE[src.orientation])
+def page_height(image: pyvips.Image) -> int:
+    """Height of one frame: animations are loaded as a strip of pages."""
+    if "page-height" not in image.get_fields():
+        return image.height
+    page = image.get("page-height")
+    return page if isinstance(page, int) and page > 0 and image.height % page == 0 else image.height
 
 
-_ICC_SPACE = {"RGB": "RGB ", "RGBA": "RGB ", "CMYK": "CMYK", "L": "GRAY", "LA": "GRAY"}
+def _orientation(image: pyvips.Image) -> int:
+    value = image.get("orientation") if "orientation" in image.get_fields() else 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
-def to_srgb(im: Image.Image, src: Source) -> Image.Image:
-    """Convert through the embedded ICC profile. Variants carry no profile
-    (strip_metadata), and browsers read untagged images as sRGB."""
-    if not src.icc_profile:
-        return im
-    out_mode = "RGBA" if im.mode in ("RGBA", "LA") else "RGB"
-    transform = _transform_to_srgb(src.icc_profile, im.mode, out_mode)
-    if transform is None:  # sRGB already, unusable, or mismatched profile
-        return im
-    return transform.apply(im)
+# -------------------------------------------------------------------- colour
 
 
-@functools.lru_cache(maxsize=32)
-def _transform_to_srgb(icc: bytes, in_mode: str, out_mode: str):
-    # Cached: camera and phone profiles repeat (Display P3 on every iPhone
-    # photo) and building a transform costs more than applying it to a rung.
-    try:
-        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        core = profile.profile
-        if core.xcolor_space != _ICC_SPACE.get(in_mode):
-            return None
-        if "srgb" in (core.profile_description or "").lower():
-            return None
-        return ImageCms.buildTransform(profile, _SRGB, in_mode, out_mode, ImageCms.Intent.PERCEPTUAL)
-    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
-        # A broken profile is the uploader's problem, not a reason to lose
-        # the image: fall back to the plain conversion in to_rgb.
+def to_srgb(image: pyvips.Image, t: Transform) -> pyvips.Image:
+    """Outputs are 8-bit sRGB, with alpha when there is some, and carry no
+    profile (strip_metadata): browsers read untagged images as sRGB. So an
+    embedded profile is converted from (sRGB's own is skipped: an identity
+    that costs ~20 ms on the top rung), CMYK without one goes through libvips'
+    built-in CMYK profile, grey and 16-bit are converted without one."""
+    profile = _profile(image)
+    foreign = profile is not None and not icc.is_srgb(profile)
+    if image.interpretation == "srgb" and image.format == "uchar" and not foreign:
+        return image
+    if foreign:
+        # A profile that is broken or does not fit the pixels is ignored by
+        # libvips (it warns): the uploader's problem, not a reason to fail.
+        image = image.icc_transform("srgb", embedded=True, intent="perceptual", depth=8)
+    elif image.interpretation == "cmyk":
+        image = image.icc_transform("srgb", input_profile="cmyk", intent="perceptual", depth=8)
+    if image.interpretation != "srgb":
+        image = image.colourspace("srgb")  # grey, 16-bit: scaled, not clipped
+    if image.format != "uchar":
+        image = image.cast("uchar")
+    return image
+
+
+def _profile(image: pyvips.Image) -> bytes | None:
+    if "icc-profile-data" not in image.get_fields():
         return None
+    data = image.get("icc-profile-data")
+    return bytes(data) if isinstance(data, bytes | bytearray | memoryview) and data else None
 
 
-_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+# ------------------------------------------------------------------ metadata
+
+# What an encoder needs besides pixels: the frame layout of an animation.
+_KEEP = frozenset({"page-height", "delay", "loop"})
+# The header proper, which is not metadata and cannot be removed.
+_CORE = frozenset({"width", "height", "bands", "format", "coding", "interpretation", "xoffset",
+                   "yoffset", "xres", "yres", "filename"})
 
 
-def to_rgb(im: Image.Image, src: Source) -> Image.Image:
-    """Variants are RGB, or RGBA when there is alpha."""
-    if im.mode in ("RGB", "RGBA"):
-        return im
-    return im.convert("RGBA" if im.mode in ("LA", "La", "RGBa", "PA") else "RGB")
+def strip_metadata(image: pyvips.Image, t: Transform) -> pyvips.Image:
+    """EXIF (GPS!), XMP, IPTC, comments and the ICC profile stay with the
+    original only; the encoders are also told to keep nothing (encode.py)."""
+    names = [n for n in image.get_fields() if n not in _KEEP and n not in _CORE]
+    if not names:
+        return image
+    image = image.copy()  # metadata belongs to an image: change a copy
+    for name in names:
+        image.remove(name)
+    return image
 
 
-def drop_opaque_alpha(im: Image.Image, src: Source) -> Image.Image:
-    """An alpha channel that is 255 everywhere only costs bytes and time."""
-    if im.mode != "RGBA" or im.getchannel("A").getextrema()[0] < 255:
-        return im
-    return im.convert("RGB")
+# -------------------------------------------------------------------- format
 
 
-def strip_metadata(im: Image.Image, src: Source) -> Image.Image:
-    """EXIF (GPS!), XMP, comments and the ICC profile stay with the original
-    only. Encoders read some of these from im.info, so empty it."""
-    if not im.info:
-        return im
-    im.info = {}
-    return im
+def first_frame(image: pyvips.Image, t: Transform) -> pyvips.Image:
+    """Formats that cannot animate, and animations not asked for, get the
+    first frame."""
+    page = page_height(image)
+    if page == image.height or (t.animated and t.format in ANIMATABLE):
+        return image
+    image = image.crop(0, 0, image.width, page).copy()
+    for name in _KEEP & set(image.get_fields()):
+        image.remove(name)
+    return image
 
 
-AFTER_RESIZE = (apply_orientation, to_srgb, to_rgb, drop_opaque_alpha, strip_metadata)
+def drop_opaque_alpha(image: pyvips.Image, t: Transform) -> pyvips.Image:
+    """An alpha channel that is 255 everywhere only costs bytes and time.
+    Reads pixels: runs on rungs in memory."""
+    if not image.hasalpha() or cast(float, image[image.bands - 1].min()) < 255:
+        return image
+    return image.extract_band(0, n=image.bands - 1)
 
 
-def run(steps, im: Image.Image, src: Source) -> Image.Image:
+def flatten(image: pyvips.Image, t: Transform) -> pyvips.Image:
+    """JPEG has no alpha: composite on the background colour (white by
+    default, what most pages sit on) instead of letting transparent pixels
+    show whatever RGB they happen to hold."""
+    if t.format in WITH_ALPHA or not image.hasalpha():
+        return image
+    return image.flatten(background=list(t.background))
+
+
+ON_LOAD: tuple[Step, ...] = (resize, to_srgb)
+IN_MEMORY: tuple[Step, ...] = (apply_orientation, strip_metadata)
+CASCADE: tuple[Step, ...] = (resize,)
+FINISH: tuple[Step, ...] = (first_frame, drop_opaque_alpha, flatten)
+
+
+def run(steps: Iterable[Step], image: pyvips.Image, t: Transform) -> pyvips.Image:
     for step in steps:
-        im = step(im, src)
-    return im
+        image = step(image, t)
+    return image

@@ -1,7 +1,7 @@
 """The stack definition, without starting anything."""
 
 import pytest
-from devstack import engines, images
+from devstack import engines, images, stack
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.settings import CassandraSettings, KafkaSettings, MinioSettings
@@ -12,7 +12,7 @@ def _addresses() -> dict[str, str]:
 
 
 def test_client_env_round_trips_into_connector_settings():
-    env = engines.client_env(_addresses(), "s3cret-value", "api-key")
+    env = engines.client_env(_addresses(), {"DARKROOM_MINIO_SECRET_KEY": "s3cret-value"})
     assert engines.settings_from_env(KafkaSettings, env).bootstrap == "localhost:10000"
     cassandra = engines.settings_from_env(CassandraSettings, env)
     assert (cassandra.host, cassandra.port) == ("127.0.0.1", 10001)
@@ -32,7 +32,7 @@ def test_host_port_can_be_moved_by_environment(monkeypatch):
 
 
 def test_inside_env_points_at_aliases_but_keeps_public_delivery_url():
-    inside = engines.inside_env(engines.client_env(_addresses(), "secret", "key"))
+    inside = engines.inside_env(engines.client_env(_addresses(), {}))
     assert inside["DARKROOM_KAFKA_BOOTSTRAP"] == "kafka:9093"
     assert inside["DARKROOM_MINIO_ENDPOINT"] == "minio:9000"
     assert inside["DARKROOM_NGINX_URL"] == "http://localhost:10004"
@@ -46,7 +46,12 @@ def test_an_engine_points_only_at_fields_its_settings_have(engine):
     for points_at in (engine.points_at, engine.inside_points_at):
         if points_at is not None:
             assert set(points_at(engine.address(1))) <= fields
-    assert engine.secret is None or engine.secret.field in fields
+
+
+
+@pytest.mark.parametrize("engine", engines.ALL, ids=lambda e: e.name)
+def test_an_engine_reads_only_secrets_the_stack_makes(engine):
+    assert set(engine.secrets.values()) <= set(stack.SECRETS)
 
 
 class ProbeSettings(BaseSettings):
@@ -63,7 +68,7 @@ def test_a_new_engine_is_one_declaration(monkeypatch):
         "probe", images.Image("probe", "darkroom/probe:1.0", "1.0", images.BASE_PLAIN), 7000, 17000,
         "/data", "64m", ProbeSettings, lambda address: {"url": address}, lambda settings, timeout_s: None,
         scheme="http://"))
-    env = engines.client_env({**_addresses(), "probe": probe.address(17000)}, "secret", "key")
+    env = engines.client_env({**_addresses(), "probe": probe.address(17000)}, {})
     assert env["DARKROOM_PROBE_URL"] == "http://localhost:17000"
     assert engines.inside_env(env)["DARKROOM_PROBE_URL"] == "http://probe:7000"
     assert probe.image in engines.images_to_build(app=False)

@@ -1,11 +1,13 @@
 """Fixtures of the ingest API tests.
 
 Unit tests get `offline_client`: the real app, settings from a made-up
-environment whose engines are closed ports, and the originals bucket replaced
-by an in-memory fake of connectors.minio.Bucket, so only paths that never
-reach Cassandra or Kafka run there.
+environment whose engines are closed ports, and the project's own interfaces
+that would reach them faked: the originals bucket (connectors.minio.Bucket),
+who a key belongs to (ingest_api.auth.Authenticator), quotas, rate limits and
+organizations; so only paths that never reach Cassandra or Kafka run there.
 Integration tests get `client`: the real app on the session's throwaway
-stack (tests/conftest.py), with more users than dev (KEYS).
+stack (tests/conftest.py), where alice, bob, carol and dana sign up once per
+session and get API keys (KEYS) through the API itself.
 """
 
 from __future__ import annotations
@@ -17,15 +19,23 @@ from collections.abc import Callable, Collection, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from ingest_api.auth import Principal
+from ingest_api.errors import Unauthenticated
 from ingest_api.main import create_app
 
 from connectors import kafka
+from connectors.accounts import SCOPES
 from connectors.settings import KafkaSettings
 
 # alice and bob share images; carol only ever sends refused files; dana is the paging test's.
+# Placeholders until the session's users get real keys (the `client` fixture fills them in).
 KEYS = {"alice": "alice-key-7Yq2mVb9Lr4x", "bob": "bob-key-Pw3nTz8Kd6Hs",
         "carol": "carol-key-Jx5cQe2Ua8Rn", "dana": "dana-key-Mf4hWs7Gy3Bt"}
+PASSWORD = "correct horse battery staple"
 DEV_KEY = "dev-key-for-unit-tests-only"
+OFFLINE_SECRETS = {"DARKROOM_API_JWT_SECRET": "j" * 40, "DARKROOM_MINIO_SECRET_KEY": "not-a-real-secret",
+                   "DARKROOM_DELIVERY_SIGNING_KEYS": "k1:" + "s" * 32, "DARKROOM_DELIVERY_PURGE_TOKEN": "p",
+                   "DARKROOM_DELIVERY_ORIGIN_SECRET": "o"}
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -53,32 +63,72 @@ class FakeBucket:
         self.objects.pop(key, None)
 
 
+class FakeAuth:
+    """Who a key belongs to, over KEYS and DEV_KEY (every scope)."""
+
+    def principal(self, bearer: str) -> Principal:
+        users = {key: user for user, key in KEYS.items()} | {DEV_KEY: "dev"}
+        if bearer not in users:
+            raise Unauthenticated("the API key is not valid", code="invalid_api_key")
+        return Principal(users[bearer], frozenset(SCOPES))
+
+
+class Unlimited:
+    def check(self, *_: object) -> None:
+        pass
+
+
+class NoOrgs:
+    def of_user(self, _: str) -> dict[str, str]:
+        return {}
+
+
 @pytest.fixture()
 def offline_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, FakeBucket]]:
     for name in list(os.environ):
         if name.startswith("DARKROOM_"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("DARKROOM_API_DEV_API_KEY", DEV_KEY)
-    monkeypatch.setenv("DARKROOM_API_KEYS", ",".join(f"{k}:{u}" for u, k in KEYS.items()))
-    monkeypatch.setenv("DARKROOM_MINIO_SECRET_KEY", "not-a-real-secret")
+    for name, value in OFFLINE_SECRETS.items():
+        monkeypatch.setenv(name, value)
     # Anything that slips past the fake fails at once instead of finding a real stack.
     monkeypatch.setenv("DARKROOM_CASSANDRA_PORT", "1")
     monkeypatch.setenv("DARKROOM_KAFKA_BOOTSTRAP", "127.0.0.1:1")
     monkeypatch.setenv("DARKROOM_MINIO_ENDPOINT", "127.0.0.1:1")
     bucket = FakeBucket()
     with TestClient(create_app(), raise_server_exceptions=False) as client:
-        client.app.state.store.originals = bucket
+        state = client.app.state
+        state.store.originals, state.auth, state.orgs = bucket, FakeAuth(), NoOrgs()
+        state.limiter = state.quotas = Unlimited()
         yield client, bucket
+
+
+def sign_in(client: TestClient, user: str, password: str = PASSWORD) -> dict:
+    """Sign `user` up (once) and in; the login's tokens."""
+    client.post("/v1/auth/signup", json={"username": user, "password": password})
+    response = client.post("/v1/auth/login", json={"username": user, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def new_key(client: TestClient, tokens: dict, scopes: Collection[str] = ("upload", "read"),
+            name: str = "tests") -> str:
+    response = client.post("/v1/keys", headers=bearer(tokens["access_token"]),
+                           json={"name": name, "scopes": list(scopes)})
+    assert response.status_code == 201, response.text
+    return response.json()["key"]
+
+
+_signed_up: set[str] = set()
 
 
 @pytest.fixture(scope="module")
 def client(stack) -> Iterator[TestClient]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DARKROOM_API_KEYS", ",".join(f"{k}:{u}" for u, k in KEYS.items()))
-        if "DARKROOM_API_DEV_API_KEY" not in os.environ:
-            mp.setenv("DARKROOM_API_DEV_API_KEY", DEV_KEY)
-        with TestClient(create_app()) as test_client:
-            yield test_client
+    with TestClient(create_app()) as test_client:
+        for user in KEYS:
+            if user not in _signed_up:  # once per session: KEYS then holds their real keys
+                KEYS[user] = new_key(test_client, sign_in(test_client, user))
+                _signed_up.add(user)
+        yield test_client
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from schemas import topics
-from schemas.events import ImageDeleted, ImageUpdated
+from schemas.events import ImageDeleted, ImagePurged, ImageUpdated
 from tests.ingest_api import samples
 from tests.ingest_api.conftest import KEYS, bearer, events_for, upload
 from tests.ingest_api.test_read import _fake_variant
@@ -46,7 +46,7 @@ def test_patch_changes_fields_and_announces_them(client, state):
 def test_making_an_image_private_takes_its_variants_out_of_the_cache(client, state):
     image_id = upload(client, "alice", samples.noisy_jpeg(seed=301)).json()["id"]
     variant = _fake_variant(state, image_id, "public")
-    state.images.set_variants(image_id, [variant], "PH", "#000000")
+    state.images.set_variants(image_id, [variant], "PH", "#000000", state.images.get(image_id).placement)
     public_url = f"{state.delivery.public_url}/{state.store.variants.name}/{variant.key}"
     _cached_twice(public_url)
 
@@ -62,12 +62,12 @@ def test_making_an_image_private_takes_its_variants_out_of_the_cache(client, sta
     assert hidden.status_code == 404
 
 
-def test_delete_removes_everything_and_purges_the_cache(client, state):
+def test_delete_hides_everywhere_restore_brings_back_and_purge_leaves_nothing(client, state):
     data = samples.noisy_jpeg(seed=302)
     image_id = upload(client, "alice", data).json()["id"]
     record = state.images.get(image_id)
     variant = _fake_variant(state, image_id, "public")
-    state.images.set_variants(image_id, [variant], "PH", "#000000")
+    state.images.set_variants(image_id, [variant], "PH", "#000000", record.placement)
     url = f"{state.delivery.public_url}/{state.store.variants.name}/{variant.key}"
     _cached_twice(url)
 
@@ -76,16 +76,32 @@ def test_delete_removes_everything_and_purges_the_cache(client, state):
 
     response = client.delete(f"/v1/images/{image_id}", headers=bearer(KEYS["alice"]))
     assert response.status_code == 204
-    assert state.images.get(image_id) is None
-    assert state.store.originals.stat(record.original_key) is None
-    assert state.store.variants.stat(variant.key) is None
+    for user in ("alice", "bob"):  # 404 everywhere at once, the owner's view included
+        assert client.get(f"/v1/images/{image_id}", headers=bearer(KEYS[user])).status_code == 404
+    listed = client.get("/v1/images", headers=bearer(KEYS["alice"])).json()["items"]
+    assert image_id not in {i["id"] for i in listed}
+    assert state.store.variants.stat(variant.key) is None  # moved to the trash, never served
     gone = httpx.get(url)
     assert gone.status_code == 404 and gone.headers.get("x-cache-status") != "HIT"
     [value] = events_for(topics.IMAGE_DELETED.name, image_id)
     assert ImageDeleted.parse(value).owner == "alice"
-
     again = client.delete(f"/v1/images/{image_id}", headers=bearer(KEYS["alice"]))
     assert again.status_code == 404
+
+    restored = client.post(f"/v1/images/{image_id}/restore", headers=bearer(KEYS["alice"]))
+    assert restored.status_code == 200, restored.text
+    assert httpx.get(url).content == f"variant 320 of {image_id}".encode()  # back where it was
+    assert events_for(topics.IMAGE_RESTORED.name, image_id)
+
+    purged = client.delete(f"/v1/images/{image_id}", params={"purge": "true"}, headers=bearer(KEYS["alice"]))
+    assert purged.status_code == 204
+    assert state.images.get(image_id) is None
+    assert state.store.originals.stat(record.original_key) is None
+    assert [k for where in ("public/", "private/", "trash/")
+            for k in state.store.variants.keys(f"{where}v/{image_id}/")] == []
+    assert httpx.get(url).status_code == 404
+    assert ImagePurged.parse(events_for(topics.IMAGE_PURGED.name, image_id)[0]).reason == "requested"
+    assert client.post(f"/v1/images/{image_id}/restore", headers=bearer(KEYS["alice"])).status_code == 404
     # The dedup claim went with it: the same bytes make a new image.
     reupload = upload(client, "alice", data)
     assert reupload.status_code == 202 and reupload.json()["id"] != image_id

@@ -29,7 +29,7 @@ def _get(client, user: str, path: str, **kwargs):
 
 def _fake_variant(state, image_id: str, prefix: str, width: int = 320) -> Variant:
     """A variant as the resize stage would store it (the bytes need not be a real image)."""
-    key = f"{prefix}/test/{image_id}-{width}.jpg"
+    key = f"{prefix}/v/{image_id}/{width}x{width * 3 // 4}-test.jpg"
     data = f"variant {width} of {image_id}".encode()
     state.store.variants.put_immutable(key, data, "image/jpeg")
     return Variant(width=width, height=width * 3 // 4, format="jpeg", key=key, byte_size=len(data))
@@ -93,7 +93,7 @@ def test_file_is_the_original_for_the_owner_and_the_largest_variant_for_others(c
     assert (early.status_code, early.json()["error"]["code"]) == (409, "not_ready")
 
     variants = [_fake_variant(state, image_id, "public", w) for w in (150, 320)]
-    state.images.set_variants(image_id, variants, "PH", "#000000")
+    state.images.set_variants(image_id, variants, "PH", "#000000", state.images.get(image_id).placement)
     theirs = _get(client, "bob", f"/v1/images/{image_id}/file", follow_redirects=False)
     bucket = state.store.variants.name
     assert theirs.headers["location"] == f"{state.delivery.public_url}/{bucket}/{variants[1].key}"
@@ -103,9 +103,11 @@ def test_file_is_the_original_for_the_owner_and_the_largest_variant_for_others(c
 def test_private_variants_get_signed_urls_through_nginx(client, state):
     image_id = _new(client, "alice", 104, visibility="private")
     variant = _fake_variant(state, image_id, "private")
-    state.images.set_variants(image_id, [variant], "PH", "#000000")
+    state.images.set_variants(image_id, [variant], "PH", "#000000", state.images.get(image_id).placement)
     [out] = _get(client, "alice", f"/v1/images/{image_id}").json()["variants"]
-    assert out["url"].startswith(state.delivery.public_url) and "X-Amz-Signature=" in out["url"]
-    assert httpx.get(out["url"]).content == f"variant 320 of {image_id}".encode()
+    assert out["url"].startswith(state.delivery.public_url) and "&s=" in out["url"]  # Darkroom's signature
+    served = httpx.get(out["url"])
+    assert served.content == f"variant 320 of {image_id}".encode()
+    assert served.headers["cache-control"].startswith("private, max-age=")
     unsigned = f"{state.delivery.public_url}/{state.store.variants.name}/{variant.key}"
     assert httpx.get(unsigned).status_code == 403

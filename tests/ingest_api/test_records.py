@@ -4,6 +4,7 @@ what the API and the stages rely on."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from ingest_api import ids
@@ -26,7 +27,7 @@ def images():
 def _record(owner: str, **overrides) -> ImageRecord:
     values = dict(id=ids.new_id(), owner=owner, sha256=uuid.uuid4().hex * 2,
                   original_key=f"originals/{owner}/x", mime_type="image/png", byte_size=123,
-                  width=40, height=30, tags=["a", "b"], title="t")
+                  width=40, height=30, tags=["a", "b"], title="t", placement="public/")
     return ImageRecord(**{**values, **overrides})
 
 
@@ -61,12 +62,12 @@ def test_set_variants_is_idempotent_keeps_the_status_and_never_resurrects(images
     record = _record("variants")
     images.create(record)
     for _ in range(2):
-        assert images.set_variants(record.id, VARIANTS, "PLACEHOLDER", "#112233") is True
+        assert images.set_variants(record.id, VARIANTS, "PLACEHOLDER", "#112233", "public/") is True
         got = images.get(record.id)
         assert (got.status, got.variants, got.placeholder, got.dominant_color) == (
             "processing", VARIANTS, "PLACEHOLDER", "#112233")
     missing = ids.new_id()
-    assert images.set_variants(missing, VARIANTS, "P", "#000000") is False
+    assert images.set_variants(missing, VARIANTS, "P", "#000000", "public/") is False
     assert images.set_failed(missing, "x", "y") is False
     assert images.mark_ready(missing) is False
     assert images.get(missing) is None
@@ -124,3 +125,48 @@ def test_delete_removes_record_listing_and_claim(images):
     assert images.list_by_owner(record.owner, None, 10) == ([], None)
     assert images.claim_hash(record.owner, record.sha256, "again") is None
     assert images.delete(record.id) is None
+
+
+def test_variants_are_recorded_only_under_the_placement_the_record_still_has(images):
+    record = _record("placed")
+    images.create(record)
+    assert images.update_fields(record.id, visibility="private", placement="private/") is True
+    # Rendered while the image was public: the write must not land.
+    assert images.set_variants(record.id, VARIANTS, "PH", "#000000", "public/") is False
+    assert images.get(record.id).variants == []
+    private = [v.model_copy(update={"key": v.key.replace("public/", "private/")}) for v in VARIANTS]
+    assert images.set_variants(record.id, private, "PH", "#000000", "private/") is True
+    # Moving keys is conditional on both the placement and the variants as read.
+    assert images.move_variants(record.id, VARIANTS, private, "private/") is False
+    assert images.move_variants(record.id, private, VARIANTS, "public/") is False
+    assert images.move_variants(record.id, private, VARIANTS, "private/") is True
+    assert images.get(record.id).variants == VARIANTS
+
+
+def test_a_soft_delete_hides_the_listing_row_until_restored(images):
+    record = _record(f"u-{uuid.uuid4().hex[:8]}")
+    images.create(record)
+    later = datetime.now(UTC) + timedelta(days=30)
+    assert images.soft_delete(record, "trash/", later) is True
+    assert images.soft_delete(record, "trash/", later) is False  # once
+    deleted = images.get(record.id)
+    assert (deleted.deleted, deleted.placement) == (True, "trash/")
+    assert abs((deleted.purge_after - later).total_seconds()) < 0.002
+    assert images.list_by_owner(record.owner, None, 10) == ([], None)
+    assert images.restore(deleted, "public/") is True
+    assert images.restore(deleted, "public/") is False  # not deleted any more
+    back = images.get(record.id)
+    assert (back.deleted, back.placement, back.purge_after) == (False, "public/", None)
+    assert [r.id for r in images.list_by_owner(record.owner, None, 10)[0]] == [record.id]
+
+
+def test_pending_changes_are_kept_until_done(images):
+    image_id = ids.new_id()
+    first = images.add_pending(image_id, "updated")
+    second = images.add_pending(image_id, "deleted")
+    assert [c.kind for c in images.pending_of(image_id)] == ["updated", "deleted"]  # in the order made
+    assert {c.image_id for c in images.pending(first.shard)} >= {image_id}
+    images.done_pending(first)
+    assert images.pending_of(image_id) == [second]
+    images.done_pending(second)
+    assert images.pending_of(image_id) == []

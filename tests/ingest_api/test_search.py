@@ -110,15 +110,20 @@ def test_full_text_folds_accents_and_stems(client, images, q, expected):
     ({"from": "2021-01-01"}, {"dog"}),
     ({"from": "2019-06-01", "to": "2019-06-01"}, {"lisbon"}),
     ({"to": "2020-12-31"}, {"lisbon"}),
-    ({"near": f"{LISBON[0]},{LISBON[1]}", "within": 50}, {"lisbon"}),
-    ({"near": f"{LISBON[0]},{LISBON[1]}", "within": 400}, {"lisbon", "dog"}),
-    ({"near": "0,0", "within": 100}, set()),
-], ids=["user-tag", "model-tag", "folded-tag", "camera", "from", "one-day", "to", "near", "wider", "far"])
+    # A location is its owner's to search by: alice's Lisbon photo, bob's Porto one.
+    ({"near": f"{LISBON[0]},{LISBON[1]}", "within": 50, "user": "alice"}, {"lisbon"}),
+    ({"near": f"{LISBON[0]},{LISBON[1]}", "within": 400, "user": "alice"}, {"lisbon"}),
+    ({"near": f"{LISBON[0]},{LISBON[1]}", "within": 400, "user": "bob"}, {"dog"}),
+    ({"near": f"{LISBON[0]},{LISBON[1]}", "within": 400}, set()),
+    ({"near": "0,0", "within": 100, "user": "alice"}, set()),
+], ids=["user-tag", "model-tag", "folded-tag", "camera", "from", "one-day", "to", "near", "wider",
+        "wider-bob", "wider-anonymous", "far"])
 def test_filters(client, images, params, expected):
     params = {**params}
     tags = params.pop("tag", [TOKEN])
+    user = params.pop("user", None)
     found = {v: k for k, v in images.items()}
-    items = _search(client, tag=tags, **params)["items"]
+    items = _search(client, user, tag=tags, **params)["items"]
     assert {found.get(i["id"], i["id"]) for i in items} == expected
 
 
@@ -138,9 +143,11 @@ def test_facets_count_every_match(client, images):
 
 
 def test_an_item_carries_its_variants_and_facts(client, images, state):
-    [item] = _search(client, tag=TOKEN, q="cafe")["items"]
+    [item] = _search(client, "alice", tag=TOKEN, q="cafe")["items"]
     assert (item["title"], item["owner"], item["camera"], item["location"]) == (
         "Cafés of Lisbon at dawn", "alice", "Canon EOS R5", list(LISBON))
+    [seen_by_others] = _search(client, tag=TOKEN, q="cafe")["items"]
+    assert seen_by_others["location"] is None  # the location is the owner's
     assert item["model_tags"] == [{"tag": "espresso", "confidence": 0.8}]
     [variant] = item["variants"]
     assert variant["url"] == (f"{state.delivery.public_url}/{state.store.variants.name}/"

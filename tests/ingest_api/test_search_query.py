@@ -9,42 +9,59 @@ from datetime import date
 
 import pytest
 from ingest_api import search
+from ingest_api.access import ANONYMOUS, Viewer
+from ingest_api.auth import Principal
 from ingest_api.errors import InvalidCursor
 from ingest_api.search import SearchQuery
 
 from tests.ingest_api.conftest import bearer
 
 
-def _filters(query: SearchQuery, viewer: str | None) -> list[dict]:
-    return search.build_query(query, viewer)["bool"]["filter"]
+def viewer(name: str | None, orgs: dict[str, str] | None = None) -> Viewer:
+    return Viewer(Principal(name, frozenset({"read"})), orgs or {}) if name else ANONYMOUS
+
+
+def _filters(query: SearchQuery, name: str | None, orgs: dict[str, str] | None = None) -> list[dict]:
+    return search.build_query(query, viewer(name, orgs))["bool"]["filter"]
 
 
 def test_anonymous_callers_see_public_images_only():
     assert _filters(SearchQuery(), None)[0] == {"term": {"visibility": "public"}}
 
 
-def test_an_owner_also_sees_their_own():
-    shown = _filters(SearchQuery(), "ann")[0]
-    assert shown == {"bool": {"should": [{"term": {"visibility": "public"}}, {"term": {"owner": "ann"}}],
+def test_a_user_also_sees_their_own_those_shared_with_them_and_their_organizations():
+    shown = _filters(SearchQuery(), "ann", {"acme": "viewer"})[0]
+    assert shown == {"bool": {"should": [{"term": {"visibility": "public"}}, {"term": {"owner": "ann"}},
+                                         {"term": {"shared_with": "ann"}}, {"terms": {"org": ["acme"]}}],
                               "minimum_should_match": 1}}
 
 
 def test_deleted_and_unfinished_documents_are_never_listed():
     filters = _filters(SearchQuery(), None)
     assert {"exists": {"field": "at.variants"}} in filters
-    assert {"bool": {"must_not": {"exists": {"field": "at.deleted"}}}} in filters
+    hidden = [{"term": {"deleted": True}}, {"exists": {"field": "at.purged"}}]
+    assert {"bool": {"must_not": hidden}} in filters
+
+
+def test_near_matches_only_images_whose_location_the_caller_may_see():
+    near = SearchQuery(near=(38.7, -9.1), within_km=5.0)
+    assert _filters(near, None)[-1] == {"bool": {"must_not": {"match_all": {}}}}
+    assert _filters(near, "ann", {"acme": "admin", "other": "member"})[-1] == {
+        "bool": {"should": [{"term": {"owner": "ann"}}, {"terms": {"org": ["acme"]}}],
+                 "minimum_should_match": 1}}
 
 
 def test_every_filter_becomes_a_clause():
     query = SearchQuery(q="dog", tags=("cat", "sea"), camera="canon eos r5", date_from=date(2020, 1, 1),
                         date_to=date(2020, 12, 31), near=(38.7, -9.1), within_km=5.0)
-    built = search.build_query(query, None)["bool"]
+    built = search.build_query(query, ANONYMOUS)["bool"]
     assert built["must"][0]["multi_match"]["query"] == "dog"
-    extra = built["filter"][len(search.visible_to(None)):]
+    extra = built["filter"][len(search.visible_to(ANONYMOUS)):]
     assert extra == [
         {"term": {"all_tags": "cat"}}, {"term": {"all_tags": "sea"}}, {"term": {"camera": "canon eos r5"}},
         {"range": {"date": {"format": "yyyy-MM-dd", "gte": "2020-01-01", "lt": "2021-01-01"}}},
         {"geo_distance": {"distance": "5.0km", "location": {"lat": 38.7, "lon": -9.1}}},
+        {"bool": {"must_not": {"match_all": {}}}},  # anonymous callers see no location
     ]
 
 
@@ -72,7 +89,7 @@ def test_a_forged_cursor_is_refused(cursor):
 
 
 def test_tag_completion_folds_and_escapes_the_prefix():
-    body = search.tags_body("Caf\u00e9.", None, 10)
+    body = search.tags_body("Caf\u00e9.", ANONYMOUS, 10)
     assert body["query"]["bool"]["filter"][-1] == {"prefix": {"all_tags": "cafe."}}
     assert body["aggs"]["tags"]["terms"]["include"] == "cafe\\..*"
 

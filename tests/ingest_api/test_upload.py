@@ -159,7 +159,7 @@ def _mark_when_recorded(state, owner: str, since: set[str], outcome: str) -> thr
                 if outcome == "ready":
                     variants = [Variant(width=w, height=w * 3 // 4, format="jpeg", key=f"public/t/{w}.jpg",
                                         byte_size=w) for w in (320, 150)]
-                    state.images.set_variants(new[0].id, variants, "PH", "#abcdef")
+                    state.images.set_variants(new[0].id, variants, "PH", "#abcdef", new[0].placement)
                 else:
                     state.images.set_failed(new[0].id, "truncated", "the data ends early")
                 return
@@ -205,7 +205,7 @@ def test_wait_true_times_out_into_a_202(client, state, monkeypatch):
 
 
 def _dev(state) -> dict[str, str]:
-    return bearer(state.settings.dev_api_key.get_secret_value())
+    return bearer(os.environ["DARKROOM_API_DEV_API_KEY"])  # the bootstrap made it the user dev's key
 
 
 def test_sweep_removes_only_stale_staging_objects(state):

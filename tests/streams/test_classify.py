@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -128,11 +129,18 @@ class FakeBucket:
         return self.objects.get(key)
 
 
+class FakeImages:
+    """The image repository as far as tagging asks: a record whose variants the event lists."""
+
+    def get(self, image_id: str):
+        return SimpleNamespace(variants=[])  # an empty list: the event's variants are current
+
+
 @pytest.fixture
 def deps(classifier):
     with ThreadPoolExecutor(1) as pool:
-        yield tagging.Deps(variants=FakeBucket(), images=None, classifier=classifier, options=SETTINGS,
-                           pool=pool)
+        yield tagging.Deps(variants=FakeBucket(), images=FakeImages(), classifier=classifier,
+                           options=SETTINGS, pool=pool)
 
 
 def _ready(*variants: Variant) -> VariantsReady:

@@ -1,5 +1,6 @@
 """The search document's assembly (streams/documents.py), without engines:
-any order, any redelivery, the same final document; deletes stay deleted."""
+any order, any redelivery, the same final document; deletes hide until a
+later restore; purges stay purged."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from schemas.events import (
     Gps,
     ImageDeleted,
     ImageMetadata,
+    ImagePurged,
+    ImageRestored,
     ImageUpdated,
     ImageUploaded,
     MetadataExtracted,
@@ -93,12 +96,22 @@ def test_a_newer_edit_wins_over_the_upload_form_whatever_the_order():
 
 
 @pytest.mark.parametrize("late", ALL, ids=lambda e: type(e).__name__)
-def test_a_deleted_image_stays_deleted(late):
-    deleted = ImageDeleted(image_id=ID, occurred_at=at(20), owner="ann")
-    doc = fold([*ALL, deleted])
-    assert set(doc) == {"id", "owner", "at"} and "deleted" in doc["at"]
+def test_a_purged_image_stays_purged(late):
+    purged = ImagePurged(image_id=ID, occurred_at=at(20), owner="ann", reason="requested")
+    doc = fold([*ALL, purged])
+    assert set(doc) == {"id", "owner", "at"} and "purged" in doc["at"]
     assert fold([late], doc) == doc  # redelivered afterwards: nothing comes back
-    assert fold([deleted, late]) == fold([deleted])  # or the delete came first
+    assert fold([purged, late]) == fold([purged])  # or the purge came first
+
+
+def test_a_delete_hides_until_a_newer_restore_whatever_the_order():
+    deleted = ImageDeleted(image_id=ID, occurred_at=at(20), owner="ann")
+    restored = ImageRestored(image_id=ID, occurred_at=at(30), owner="ann")
+    hidden = fold([*ALL, deleted])
+    assert hidden["deleted"] is True and hidden["title"] == "Espresso"  # kept, for a restore
+    back = fold([*ALL, deleted, restored])
+    assert back["deleted"] is False and documents.is_complete(back)
+    assert fold([restored, *ALL, deleted]) == back  # the older delete arriving last changes nothing
 
 
 @pytest.mark.parametrize(("events", "complete"), [
@@ -106,7 +119,8 @@ def test_a_deleted_image_stays_deleted(late):
     ([VARIANTS, METADATA, TAGS], True),
     ([UPLOADED, VARIANTS, TAGS, UPDATED], False),
     ([*ALL, ImageDeleted(image_id=ID, occurred_at=at(30), owner="ann")], False),
-], ids=["no-tags", "three-sections", "no-metadata", "deleted"])
+    ([*ALL, ImagePurged(image_id=ID, occurred_at=at(30), owner="ann", reason="requested")], False),
+], ids=["no-tags", "three-sections", "no-metadata", "deleted", "purged"])
 def test_complete_means_variants_metadata_and_tags(events, complete):
     assert documents.is_complete(fold(events)) is complete
 

@@ -19,8 +19,8 @@ from schemas.events import (
     DeadLetter,
     DetectedTag,
     Event,
-    ImageDeleted,
     ImageMetadata,
+    ImagePurged,
     ImageReady,
     ImageUpdated,
     ImageUploaded,
@@ -161,13 +161,14 @@ def test_a_crash_between_publishing_and_marking_ready_republishes(cassandra, ima
     assert len(events_for(topics.IMAGE_READY.name, image_id, 2, 120)) == 2
 
 
-def test_a_deleted_image_stays_deleted(images, index, worker):
+def test_a_purged_image_stays_purged(images, index, worker):
     events = _events(images)
     image_id = events[0].image_id
     publish(*events)
     _doc(index, image_id, lambda d: "user" in d.get("at", {}))
-    publish(ImageDeleted(image_id=image_id, owner="ivy", occurred_at=T0 + timedelta(minutes=1)))
-    tombstone = _doc(index, image_id, lambda d: "deleted" in d.get("at", {}))
+    publish(ImagePurged(image_id=image_id, owner="ivy", reason="requested",
+                        occurred_at=T0 + timedelta(minutes=1)))
+    tombstone = _doc(index, image_id, lambda d: "purged" in d.get("at", {}))
     assert set(tombstone) == {"id", "owner", "at"}
 
     publish(events[0], events[4])  # older events, redelivered after the delete

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import docker
 
-from devstack import bootstrap, docker_engine, engines, images, log, status
+from devstack import bootstrap, docker_engine, engines, images, k8s_cli, log, ops_cli, status
 from devstack.stack import Stack, StackError
 from streams import registry
 
@@ -131,6 +131,14 @@ def cmd_test(args: argparse.Namespace) -> int:
     return result.returncode
 
 
+def cmd_k8s(args: argparse.Namespace) -> int:
+    return k8s_cli.run(args)
+
+
+def cmd_ops(args: argparse.Namespace) -> int:
+    return ops_cli.run(args)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="darkroom", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -148,6 +156,8 @@ def main() -> int:
     worker = commands.add_parser("worker", help="run one stream stage in the foreground")
     # Checked in cmd_worker against the declared stages (finding them imports every stage).
     worker.add_argument("stage", help="a stage declared in streams/ (resize, metadata, ...)")
+    k8s_cli.register(commands)
+    ops_cli.register(commands)
     argv = sys.argv[1:]
     if argv[:1] == ["test"]:  # everything after `test` belongs to pytest, verbatim
         args = parser.parse_args(["test"])

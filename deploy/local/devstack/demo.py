@@ -22,6 +22,7 @@ from connectors.nginx import DeliveryCache
 from connectors.records import ImageRecord, ImageRepository
 from connectors.settings import (
     CassandraSettings,
+    DeliverySettings,
     ElasticsearchSettings,
     KafkaSettings,
     MinioSettings,
@@ -55,13 +56,15 @@ def smoke(env: dict[str, str]) -> None:
     run = uuid.uuid4().hex[:12]
     data = _sample_jpeg()
     print(f"smoke run {run}:")
-    _delivery(run, data, settings_from_env(MinioSettings, env), settings_from_env(NginxSettings, env))
+    _delivery(run, data, settings_from_env(MinioSettings, env), settings_from_env(NginxSettings, env),
+              settings_from_env(DeliverySettings, env))
     _records(run, data, settings_from_env(CassandraSettings, env))
     _search(run, settings_from_env(ElasticsearchSettings, env))
     _topics(settings_from_env(KafkaSettings, env))
 
 
-def _delivery(run: str, data: bytes, store_settings: MinioSettings, cache_settings: NginxSettings) -> None:
+def _delivery(run: str, data: bytes, store_settings: MinioSettings, cache_settings: NginxSettings,
+              delivery: DeliverySettings) -> None:
     variants = ObjectStore(store_settings).variants
     key = f"public/demo/{run}.jpg"
     _timed(f"MinIO: stored {len(data)} bytes as {variants.name}/{key}",
@@ -71,7 +74,8 @@ def _delivery(run: str, data: bytes, store_settings: MinioSettings, cache_settin
         response = _timed(f"nginx: {attempt} GET", lambda: httpx.get(f"{cache_settings.url}{path}"))
         print(f"    -> {response.status_code}, X-Cache-Status {response.headers.get('x-cache-status')}")
     variants.remove(key)
-    purged = _timed("nginx: purged the cached copy", lambda: DeliveryCache(cache_settings).purge(path))
+    cache = DeliveryCache(cache_settings, delivery.purge_token)
+    purged = _timed("nginx: purged the cached copy", lambda: cache.purge(path))
     print(f"    -> it was cached: {purged}")
 
 

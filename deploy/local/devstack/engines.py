@@ -26,19 +26,11 @@ from connectors.settings import (
     NginxSettings,
 )
 from devstack import images
+from devstack.settings_env import settings_from_env  # re-exported: engines.settings_from_env
 from streams import registry
 
 MINIO_USER = "darkroom"
 S = TypeVar("S", bound=BaseSettings)
-
-
-@dataclass(frozen=True)
-class Secret:
-    """A password the stack makes for an engine: its container reads it from
-    the variable `env`, its connector from the settings field `field`."""
-
-    env: str
-    field: str
 
 
 @dataclass(frozen=True)
@@ -76,7 +68,8 @@ class Engine(Generic[S]):
     inside_port: int | None = None  # what containers on the stack's network dial, when not `port`
     # The fields set for containers on the stack's network, when not `points_at`'s.
     inside_points_at: Callable[[str], dict[str, str]] | None = None
-    secret: Secret | None = None
+    # The stack's secrets (devstack.stack.SECRETS) the container reads: its variable -> the secret's.
+    secrets: dict[str, str] = field(default_factory=dict)
     host_address: HostAddress | None = None
 
     @property
@@ -136,14 +129,17 @@ MINIO = declare(Engine(
     MinioSettings, lambda address: {"endpoint": address, "access_key": MINIO_USER},
     minio.wait_ready,  # the health page has no version
     {"MINIO_ROOT_USER": MINIO_USER},
-    secret=Secret("MINIO_ROOT_PASSWORD", "secret_key")))
+    secrets={"MINIO_ROOT_PASSWORD": "DARKROOM_MINIO_SECRET_KEY"}))
 NGINX = declare(Engine(
     "nginx", images.NGINX, 8080, 18080, "/var/cache/nginx-darkroom", "256m",
     NginxSettings, lambda address: {"url": address}, nginx.wait_ready,
     {"MINIO_UPSTREAM": f"{MINIO.name}:{MINIO.port}"},
     scheme="http://",
     # Delivery URLs stay the ones viewers dial; containers purge through the alias.
-    inside_points_at=lambda address: {"purge_url": address}))
+    inside_points_at=lambda address: {"purge_url": address},
+    # It verifies signed URLs, checks purges and proves itself to MinIO with these.
+    secrets={name: name for name in ("DARKROOM_DELIVERY_SIGNING_KEYS", "DARKROOM_DELIVERY_PURGE_TOKEN",
+                                     "DARKROOM_DELIVERY_ORIGIN_SECRET")}))
 
 
 def images_to_build(app: bool) -> tuple[images.Image, ...]:
@@ -169,14 +165,12 @@ def services() -> tuple[Service, ...]:
     return (API, *(Service(f"worker-{stage}", ("worker", stage)) for stage in sorted(registry.discover())))
 
 
-def client_env(addresses: dict[str, str], secret: str, api_key: str) -> dict[str, str]:
-    """The DARKROOM_* settings that point the connectors at a running stack."""
-    env = {"DARKROOM_API_DEV_API_KEY": api_key}
+def client_env(addresses: dict[str, str], secrets: dict[str, str]) -> dict[str, str]:
+    """The DARKROOM_* settings that point the connectors at a running stack,
+    with the stack's secrets."""
+    env = dict(secrets)
     for engine in ALL:
-        fields = engine.points_at(addresses[engine.name])
-        if engine.secret:
-            fields[engine.secret.field] = secret
-        env.update(engine.settings_env(fields))
+        env.update(engine.settings_env(engine.points_at(addresses[engine.name])))
     return env
 
 
@@ -188,10 +182,3 @@ def inside_env(env: dict[str, str]) -> dict[str, str]:
         points_at = engine.inside_points_at or engine.points_at
         inside.update(engine.settings_env(points_at(engine.inside_address())))
     return inside
-
-
-def settings_from_env(cls: type[S], env: dict[str, str]) -> S:
-    """A connector's settings from an explicit DARKROOM_* mapping (not os.environ)."""
-    prefix = cls.model_config["env_prefix"]
-    values: dict[str, Any] = {k[len(prefix):].lower(): v for k, v in env.items() if k.startswith(prefix)}
-    return cls(**values)

@@ -45,7 +45,8 @@ class Image:
 
 
 BASE_JAVA = Base("darkroom/base-java:bookworm", ("openjdk-17-jre-headless", "procps"))
-BASE_NGINX = Base("darkroom/base-nginx:bookworm", ("nginx-light", "libnginx-mod-http-cache-purge"))
+BASE_NGINX = Base("darkroom/base-nginx:bookworm",
+                  ("nginx-light", "libnginx-mod-http-cache-purge", "libnginx-mod-http-js"))
 BASE_PYTHON = Base("darkroom/base-python:bookworm", ("python3", "python3-venv"))
 BASE_PLAIN = Base("darkroom/base:bookworm", ())
 
@@ -56,7 +57,8 @@ MINIO = Image("minio", "darkroom/minio:2025-09-07", "RELEASE.2025-09-07T16-13-09
 NGINX = Image("nginx", "darkroom/nginx:1.22.1", "1.22.1", BASE_NGINX)
 APP = Image(
     "darkroom", "darkroom/app:dev", "dev", BASE_PYTHON,
-    sources=("pyproject.toml", "README.md", "connectors", "schemas", "streams", "ingest-api", "deploy/local"),
+    sources=("pyproject.toml", "README.md", "connectors", "schemas", "streams", "ingest-api", "deploy/local",
+             "observability"),
 )
 
 

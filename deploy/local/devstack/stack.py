@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import secrets
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,11 +42,27 @@ def _joined(network: str) -> Network:
     return cast(Network, SimpleNamespace(name=network))
 
 
+# The secrets a stack makes for itself, as the variables that carry them, and
+# how each is made. The local stack keeps them in STATE_DIR (one file each).
+SECRETS: dict[str, Callable[[], str]] = {
+    "DARKROOM_MINIO_SECRET_KEY": lambda: secrets.token_urlsafe(24),
+    "DARKROOM_API_DEV_API_KEY": lambda: secrets.token_urlsafe(24),
+    "DARKROOM_API_JWT_SECRET": lambda: secrets.token_urlsafe(32),
+    # Two keys, as during a rotation: the first signs, both verify.
+    "DARKROOM_DELIVERY_SIGNING_KEYS": lambda: ",".join(f"{kid}:{secrets.token_urlsafe(32)}"
+                                                       for kid in ("k2", "k1")),
+    "DARKROOM_DELIVERY_PURGE_TOKEN": lambda: secrets.token_urlsafe(24),
+    "DARKROOM_DELIVERY_ORIGIN_SECRET": lambda: secrets.token_urlsafe(24),
+}
+# Files of the first releases, kept so an existing local stack keeps its data.
+_FILES = {"DARKROOM_MINIO_SECRET_KEY": "minio-secret", "DARKROOM_API_DEV_API_KEY": "dev-api-key"}
+
+
 def _kept_secret(name: str) -> str:
-    path = STATE_DIR / name
+    path = STATE_DIR / _FILES.get(name, name.removeprefix("DARKROOM_").lower())
     if not path.exists():
         STATE_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(24))
+        path.write_text(SECRETS[name]())
         path.chmod(0o600)
     return path.read_text().strip()
 
@@ -54,20 +71,23 @@ def _kept_secret(name: str) -> str:
 class Stack:
     prefix: str
     persistent: bool
-    secret: str  # the password of each engine that declares an engines.Secret (MinIO)
-    api_key: str
+    secrets: dict[str, str]  # SECRETS' values for this stack
     addresses: dict[str, str] = field(default_factory=dict)  # filled by start()
 
     @classmethod
     def local(cls) -> Stack:
         """The stack of `./darkroom up`; its secrets are made once and kept."""
-        return cls("darkroom", persistent=True, secret=_kept_secret("minio-secret"),
-                   api_key=_kept_secret("dev-api-key"))
+        return cls("darkroom", persistent=True, secrets={name: _kept_secret(name) for name in SECRETS})
 
     @classmethod
     def throwaway(cls) -> Stack:
         return cls(f"darkroom-test-{secrets.token_hex(3)}", persistent=False,
-                   secret=secrets.token_urlsafe(24), api_key=secrets.token_urlsafe(24))
+                   secrets={name: make() for name, make in SECRETS.items()})
+
+    @property
+    def api_key(self) -> str:
+        """The dev user's key (the bootstrap makes it a key of the user `dev`)."""
+        return self.secrets["DARKROOM_API_DEV_API_KEY"]
 
     @property
     def network(self) -> str:
@@ -89,8 +109,8 @@ class Stack:
         )
         for key, value in engine.env.items():
             container.with_env(key, value)
-        if engine.secret:
-            container.with_env(engine.secret.env, self.secret)
+        for env, secret in engine.secrets.items():
+            container.with_env(env, self.secrets[secret])
         if self.persistent:
             container.with_bind_ports(engine.port, engine.host_port)
             container.with_volume_mapping(f"{self.prefix}-{engine.name}-data", engine.data_dir, "rw")
@@ -142,7 +162,7 @@ class Stack:
         return addresses
 
     def env(self, addresses: dict[str, str]) -> dict[str, str]:
-        return engines.client_env(addresses, self.secret, self.api_key)
+        return engines.client_env(addresses, self.secrets)
 
     def wait_ready(self, client: docker.DockerClient, addresses: dict[str, str]) -> dict[str, str]:
         """Wait for every engine in parallel; name the one that failed and show its log."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -13,9 +14,25 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from connectors.records import FAILED, ImageRecord, ImageRepository
+from ingest_api import albums as album_rules
 from ingest_api import catalog, uploads
-from ingest_api.deps import Bus, Cache, Images, Limits, Owner, Settings, Store, UploadPool, Urls
-from ingest_api.errors import DarkroomError, NotReady
+from ingest_api.access import Permission, Viewer, sees_location
+from ingest_api.deps import (
+    AlbumsRepo,
+    Anyone,
+    Bus,
+    Changes,
+    Editor,
+    Images,
+    Limits,
+    QuotasDep,
+    Settings,
+    SharingRepo,
+    Store,
+    UploadPool,
+    Urls,
+)
+from ingest_api.errors import DarkroomError, NotFound, NotReady
 from ingest_api.models import (
     Accepted,
     BatchOut,
@@ -27,7 +44,8 @@ from ingest_api.models import (
     ImagePatch,
     MetadataOut,
 )
-from ingest_api.problems import error_response
+from ingest_api.problems import ApiError, error_response
+from ingest_api.propagation import UPDATED
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
 
@@ -66,6 +84,33 @@ async def _wait_processed(images: ImageRepository, image_id: str, timeout_s: flo
     return None
 
 
+AlbumParam = Annotated[str | None, Query(
+    max_length=64, description="Upload into this album (yours, or an organization's you are a member of: the "
+                               "image then belongs to the organization and counts against its quota).")]
+
+
+async def _upload(request: Request, viewer: Viewer, album_id: str | None, batch: bool, *, settings: Settings,
+                  limits: Limits, store: Store, images: Images, bus: Bus, pool: UploadPool, quotas: QuotasDep,
+                  albums: AlbumsRepo, changes: Changes):
+    assert viewer.username is not None
+    album = None
+    if album_id is not None:
+        album = await run_in_threadpool(functools.partial(album_rules.get, albums=albums, viewer=viewer,
+                                                          album_id=album_id, need=album_rules.ADD))
+    results = await uploads.upload(request, owner=viewer.username, org=album and album_rules.org_of(album),
+                                   settings=settings, originals=store.originals, images=images, bus=bus,
+                                   quotas=quotas, pool=pool, limits=limits, batch=batch)
+    if album is not None:
+        def place() -> None:
+            for _, outcome in results:
+                if not isinstance(outcome, DarkroomError) and not outcome.duplicate:
+                    change = changes.record(outcome.record.id, UPDATED)  # its album goes to search
+                    albums.add(album.id, outcome.record.id)
+                    changes.run(change)
+        await run_in_threadpool(place)
+    return results
+
+
 @router.post(
     "", summary="Upload one image", status_code=202,
     openapi_extra=_form({"file": {"type": "string", "format": "binary"}}),
@@ -75,15 +120,17 @@ async def _wait_processed(images: ImageRepository, image_id: str, timeout_s: flo
                202: {"model": Accepted, "description": "Stored; the variants are being made."},
                **_ERRORS},
 )
-async def upload(request: Request, owner: Owner, settings: Settings, limits: Limits, store: Store,
-                 images: Images, bus: Bus, pool: UploadPool, urls: Urls,
+async def upload(request: Request, viewer: Editor, settings: Settings, limits: Limits, store: Store,
+                 images: Images, bus: Bus, pool: UploadPool, urls: Urls, quotas: QuotasDep,
+                 albums: AlbumsRepo, changes: Changes, album: AlbumParam = None,
                  wait: Annotated[bool, Query(description="Wait for the variants (up to "
                                                          "DARKROOM_API_WAIT_TIMEOUT_S).")] = False):
     """The format is recognised from the bytes (JPEG, PNG, GIF, WebP, HEIC/HEIF, AVIF), never from
     the file name or declared type. Answers once the original is stored and the upload event is in
-    Kafka."""
-    [(_, outcome)] = await uploads.upload(request, owner=owner, settings=settings, originals=store.originals,
-                                          images=images, bus=bus, pool=pool, limits=limits, batch=False)
+    Kafka. Needs the `upload` scope; 413 `quota_exceeded` when the file does not fit the quota."""
+    [(_, outcome)] = await _upload(request, viewer, album, False, settings=settings, limits=limits,
+                                   store=store, images=images, bus=bus, pool=pool, quotas=quotas,
+                                   albums=albums, changes=changes)
     assert not isinstance(outcome, DarkroomError)  # a single upload raises its refusal
     record = outcome.record
     if outcome.duplicate:
@@ -103,15 +150,17 @@ async def upload(request: Request, owner: Owner, settings: Settings, limits: Lim
     openapi_extra=_form({"files": {"type": "array", "items": {"type": "string", "format": "binary"}}}),
     responses={**_ERRORS},
 )
-async def upload_batch(request: Request, owner: Owner, settings: Settings, limits: Limits, store: Store,
-                       images: Images, bus: Bus, pool: UploadPool) -> BatchOut:
+async def upload_batch(request: Request, viewer: Editor, settings: Settings, limits: Limits, store: Store,
+                       images: Images, bus: Bus, pool: UploadPool, quotas: QuotasDep, albums: AlbumsRepo,
+                       changes: Changes, album: AlbumParam = None) -> BatchOut:
     """Each file is checked on its own: one bad file is reported and the others go in. The text
     fields apply to every file. The whole request is refused only when it is over the batch limits
-    (DARKROOM_API_MAX_FILES_PER_BATCH, DARKROOM_API_MAX_BATCH_BYTES)."""
+    (DARKROOM_API_MAX_FILES_PER_BATCH, DARKROOM_API_MAX_BATCH_BYTES) or, by its declared size, over
+    the quota."""
     results = []
-    for filename, outcome in await uploads.upload(request, owner=owner, settings=settings,
-                                                  originals=store.originals, images=images, bus=bus,
-                                                  pool=pool, limits=limits, batch=True):
+    for filename, outcome in await _upload(request, viewer, album, True, settings=settings, limits=limits,
+                                           store=store, images=images, bus=bus, pool=pool, quotas=quotas,
+                                           albums=albums, changes=changes):
         if isinstance(outcome, DarkroomError):
             results.append(FileResult(filename=filename, status="rejected",
                                       error=ErrorDetail(code=outcome.code, message=outcome.message)))
@@ -122,84 +171,121 @@ async def upload_batch(request: Request, owner: Owner, settings: Settings, limit
     return BatchOut(files=results, **counts)
 
 
+_READ_ERRORS = {code: {"model": ErrorBody} for code in (401, 403, 404, 429, 503)}
+
+
 @router.get("", summary="List an owner's images, newest first", response_model=ImagePage,
-            responses={400: {"model": ErrorBody}, 401: {"model": ErrorBody}})
+            responses={400: {"model": ErrorBody}, **_READ_ERRORS})
 async def list_images(
-    images: Images, urls: Urls, viewer: Owner,
-    owner: Annotated[str | None, Query(description="Whose images; yours by default.")] = None,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    images: Images, urls: Urls, viewer: Anyone,
+    owner: Annotated[str | None, Query(max_length=64, description="Whose images; yours by default.")] = None,
+    cursor: Annotated[str | None, Query(max_length=200,
+                                        description="`next_cursor` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ImagePage:
-    """Someone else's listing holds their public images only."""
+    """Your own images of every visibility; someone else's listing holds their public images only
+    (anonymous callers must name the `owner`)."""
+    whose = owner or viewer.username
+    if whose is None:
+        raise ApiError("invalid_request", "owner: name whose images to list (or sign in)")
     found, next_cursor = await run_in_threadpool(functools.partial(
-        catalog.list_images, images=images, viewer=viewer, owner=owner or viewer, cursor=cursor, limit=limit))
+        catalog.list_images, images=images, viewer=viewer, owner=whose, cursor=cursor, limit=limit))
     return ImagePage(items=[urls.image_out(r) for r in found], next_cursor=next_cursor)
 
 
-@router.get("/{image_id}", summary="Read an image", response_model=ImageOut,
-            responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}})
-async def get_image(image_id: str, images: Images, urls: Urls, viewer: Owner) -> ImageOut:
-    record = await run_in_threadpool(functools.partial(catalog.get_visible, images=images, viewer=viewer,
-                                                       image_id=image_id))
+def _seen(images: ImageRepository, sharing, viewer: Viewer, image_id: str,
+          need: Permission = Permission.VIEW, deleted: bool | None = False) -> tuple[ImageRecord, Permission]:
+    return catalog.access(images=images, sharing=sharing, viewer=viewer, image_id=image_id, need=need,
+                          deleted=deleted)
+
+
+@router.get("/{image_id}", summary="Read an image", response_model=ImageOut, responses=_READ_ERRORS)
+async def get_image(image_id: str, images: Images, sharing: SharingRepo, urls: Urls,
+                    viewer: Anyone) -> ImageOut:
+    record, _ = await run_in_threadpool(_seen, images, sharing, viewer, image_id)
     return urls.image_out(record)
 
 
-def _metadata(*, images: ImageRepository, viewer: str, image_id: str) -> MetadataOut:
-    catalog.get_visible(images=images, viewer=viewer, image_id=image_id)
-    found = images.get_metadata(image_id)
+def _metadata(images: ImageRepository, record: ImageRecord, level: Permission) -> MetadataOut:
+    found = images.get_metadata(record.id)
     if found is None:
         raise NotReady("the metadata has not been read yet")
-    return MetadataOut(id=image_id, metadata=found.metadata, skipped=found.skipped,
+    metadata = found.metadata if sees_location(level) else found.metadata.model_copy(update={"gps": None})
+    return MetadataOut(id=record.id, metadata=metadata, skipped=found.skipped,
                        extracted_at=found.extracted_at)
 
 
 @router.get("/{image_id}/metadata", summary="Read what the original's metadata says",
             response_model=MetadataOut,
-            responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody},
+            responses={**_READ_ERRORS,
                        409: {"model": ErrorBody, "description": "`not_ready`: the metadata stage has "
                                                                 "not read the original yet; retry."}})
-async def get_metadata(image_id: str, images: Images, viewer: Owner) -> MetadataOut:
+async def get_metadata(image_id: str, images: Images, sharing: SharingRepo, viewer: Anyone) -> MetadataOut:
     """EXIF (camera, lens, exposure, date taken, orientation, software), IPTC (caption, keywords,
     copyright, creator), the ICC profile's name, the true MIME type, upright size, byte size and
     frame count. Whoever may read the image may read this. The location is there only when the
-    owner uploaded with `gps=true`. Fields the file has but that are broken or implausible are left
-    out and listed in `skipped`. 409 `not_ready` until the metadata stage has run."""
-    return await run_in_threadpool(functools.partial(_metadata, images=images, viewer=viewer,
-                                                     image_id=image_id))
+    owner uploaded with `gps=true`, and only for those who may edit the image. Fields the file has
+    but that are broken or implausible are left out and listed in `skipped`. 409 `not_ready` until
+    the metadata stage has run."""
+    def read() -> MetadataOut:
+        record, level = _seen(images, sharing, viewer, image_id)
+        return _metadata(images, record, level)
+    return await run_in_threadpool(read)
 
 
 @router.get("/{image_id}/file", summary="Redirect to the image's bytes", status_code=302,
-            response_class=RedirectResponse,
-            responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}})
-async def get_file(image_id: str, images: Images, urls: Urls, viewer: Owner) -> RedirectResponse:
-    """The owner gets the original (a signed URL through the cache); anyone else the largest
-    JPEG variant, which carries no location unless the owner kept it."""
-    url = await run_in_threadpool(functools.partial(catalog.file_url, images=images, delivery=urls,
-                                                    viewer=viewer, image_id=image_id))
-    return RedirectResponse(url, status_code=302)
+            response_class=RedirectResponse, responses={**_READ_ERRORS, 409: {"model": ErrorBody}})
+async def get_file(image_id: str, images: Images, sharing: SharingRepo, urls: Urls,
+                   viewer: Anyone) -> RedirectResponse:
+    """Those who may edit the image get the original (a signed URL through the cache); anyone else
+    the largest JPEG variant, which carries no metadata."""
+    def locate() -> str:
+        record, level = _seen(images, sharing, viewer, image_id)
+        return catalog.file_url(record=record, level=level, delivery=urls)
+    return RedirectResponse(await run_in_threadpool(locate), status_code=302)
 
 
 @router.patch("/{image_id}", summary="Change title, description, tags or visibility",
-              response_model=ImageOut,
-              responses={code: {"model": ErrorBody} for code in (401, 403, 404, 422, 503)})
-async def patch_image(image_id: str, patch: ImagePatch, viewer: Owner, images: Images, store: Store,
-                      cache: Cache, urls: Urls, bus: Bus) -> ImageOut:
-    """Owner only. Emits `darkroom.image.updated`. Making an image private moves its variants out of
-    the public prefix and purges them from the cache."""
-    changes = patch.model_dump(include=patch.model_fields_set)
-    record = await run_in_threadpool(functools.partial(
-        catalog.update, images=images, store=store, cache=cache, delivery=urls, bus=bus, viewer=viewer,
-        image_id=image_id, changes=changes))
-    return urls.image_out(record)
+              response_model=ImageOut, responses={**_READ_ERRORS, 422: {"model": ErrorBody}})
+async def patch_image(image_id: str, patch: ImagePatch, viewer: Editor, images: Images, sharing: SharingRepo,
+                      urls: Urls, changes: Changes) -> ImageOut:
+    """The owner, organization owners and admins, and collaborators with `edit` (visibility: owners
+    only). The change is everywhere at once: the record, the variants' place (making an image private
+    takes them out of the public prefix and the cache) and `darkroom.image.updated` for search; what
+    an engine that is away delays is finished by the relay."""
+    def change() -> ImageRecord:
+        record, level = _seen(images, sharing, viewer, image_id, Permission.EDIT)
+        return catalog.update(images=images, changes_out=changes, record=record, level=level,
+                              changes=patch.model_dump(include=patch.model_fields_set))
+    return urls.image_out(await run_in_threadpool(change))
 
 
-@router.delete("/{image_id}", summary="Delete an image and everything made from it", status_code=204,
-               response_class=Response,
-               responses={code: {"model": ErrorBody} for code in (401, 403, 404, 503)})
-async def delete_image(image_id: str, viewer: Owner, images: Images, store: Store, cache: Cache, urls: Urls,
-                       bus: Bus) -> Response:
-    """Owner only. Removes the original, the variants (and their cached copies), the record and
-    the dedup claim; emits `darkroom.image.deleted`."""
-    await run_in_threadpool(functools.partial(catalog.delete, images=images, store=store, cache=cache,
-                                              delivery=urls, bus=bus, viewer=viewer, image_id=image_id))
-    return Response(status_code=204)
+@router.delete("/{image_id}", summary="Delete an image", status_code=204, response_class=Response,
+               responses={**_READ_ERRORS, 202: {"description": "Deleted; an engine that is away delays part "
+                                                               "of the clean-up, which the relay finishes."}})
+async def delete_image(image_id: str, viewer: Editor, images: Images, sharing: SharingRepo,
+                       settings: Settings, changes: Changes,
+                       purge: Annotated[bool, Query(description="Remove it for good now.")] = False
+                       ) -> Response:
+    """Owners only. The image answers 404 everywhere at once (API, listings, search, delivery, the
+    cache) and can be restored for DARKROOM_API_RETENTION_DAYS; then, or at once with `purge=true`,
+    the original, variants, rows, document and cached copies are removed and
+    `darkroom.image.purged` is published."""
+    def delete() -> bool:
+        record, _ = _seen(images, sharing, viewer, image_id, Permission.OWN, deleted=None)
+        if record.deleted and not purge:
+            raise NotFound(f"no image {image_id}")
+        return catalog.delete(images=images, changes_out=changes, record=record,
+                              retention=timedelta(days=settings.retention_days), purge=purge)
+    return Response(status_code=204 if await run_in_threadpool(delete) else 202)
+
+
+@router.post("/{image_id}/restore", summary="Restore a deleted image", response_model=ImageOut,
+             responses=_READ_ERRORS)
+async def restore_image(image_id: str, viewer: Editor, images: Images, sharing: SharingRepo, urls: Urls,
+                        changes: Changes) -> ImageOut:
+    """Owners only, within the retention window: the image comes back as it was, everywhere."""
+    def restore() -> ImageRecord:
+        record, _ = _seen(images, sharing, viewer, image_id, Permission.OWN, deleted=True)
+        return catalog.restore(images=images, changes_out=changes, record=record)
+    return urls.image_out(await run_in_threadpool(restore))

@@ -10,8 +10,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
+from ingest_api import albums as album_rules
 from ingest_api import search
-from ingest_api.deps import Index, Urls, Viewer
+from ingest_api.deps import AlbumsRepo, Anyone, Index, Urls
 from ingest_api.models import ErrorBody, SearchOut, TagsOut
 from ingest_api.problems import ApiError
 
@@ -54,17 +55,20 @@ Within = Annotated[float | None, Query(
 Sort = Annotated[Literal["relevance", "newest"] | None, Query(
     description="Default: relevance with `q`, newest without.")]
 Cursor = Annotated[str | None, Query(max_length=2000, description="`next_cursor` of the previous page.")]
+Album = Annotated[str | None, Query(max_length=64, description="Only images in this album (yours to see).")]
 
 
 @router.get("/search", summary="Search images", response_model=SearchOut, responses=_ERRORS)
 async def search_images(
-    index: Index, urls: Urls, viewer: Viewer, q: Text = None, tag: Tags = None, camera: Camera = None,
-    date_from: From = None, date_to: To = None, near: Near = None, within: Within = None,
-    sort: Sort = None, cursor: Cursor = None,
+    index: Index, urls: Urls, viewer: Anyone, albums: AlbumsRepo, q: Text = None, tag: Tags = None,
+    camera: Camera = None, date_from: From = None, date_to: To = None, near: Near = None,
+    within: Within = None, album: Album = None, sort: Sort = None, cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchOut:
-    """Without `Authorization`, public images only; with it, your own images of any visibility too.
-    Facets count every match, not just the page."""
+    """Without `Authorization`, public images only; with it, also your own, those shared with you and
+    your organizations' images, of any visibility. `near` matches only images whose location you may
+    see (your own; your organizations' as owner or admin). Facets count every match, not just the
+    page."""
     if date_from and date_to and date_from > date_to:
         raise ApiError("invalid_request", "from: must not be after `to`")
     point, within_km = _near(near, within)
@@ -72,14 +76,17 @@ async def search_images(
         q=(q or "").strip() or None, tags=tuple(sorted({search.fold(t) for t in tag or [] if t.strip()})),
         camera=search.fold(camera) if camera and camera.strip() else None, date_from=date_from,
         date_to=date_to, near=point, within_km=within_km, sort=sort or ("relevance" if q else "newest"),
-        limit=limit)
+        album=album, limit=limit)
+    if album is not None:  # 404 unless the caller may see the album
+        await run_in_threadpool(functools.partial(album_rules.get, albums=albums, viewer=viewer,
+                                                  album_id=album))
     return await run_in_threadpool(functools.partial(search.search, index=index, delivery=urls, viewer=viewer,
                                                      query=query, cursor=cursor))
 
 
 @router.get("/tags", summary="Complete tag names", response_model=TagsOut, responses=_ERRORS)
 async def complete_tags(
-    index: Index, viewer: Viewer,
+    index: Index, viewer: Anyone,
     prefix: Annotated[str, Query(max_length=64, description="What was typed so far.")] = "",
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> TagsOut:

@@ -1,0 +1,3 @@
+module darkroom/pause
+
+go 1.21

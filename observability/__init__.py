@@ -1,0 +1,4 @@
+"""What the API and every worker share for operators: JSON logs that carry
+the image and event a line is about (logs.py), and Prometheus metrics served
+at /metrics (api.py for the API, worker.py for a stage's worker, which also
+answers the liveness and readiness probes)."""
