@@ -29,6 +29,7 @@ import uuid
 from urllib.parse import urlsplit
 
 import docker
+from devstack import docker_engine
 
 from connectors.minio import ObjectStore
 from connectors.nginx import UrlSigner
@@ -54,7 +55,7 @@ def _ms(text: str) -> float:
 
 def run(wrk: str, url: str, seconds: float, connections: int) -> dict[str, float]:
     threads = max(1, min(2, connections))
-    out = subprocess.run([wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+    out = subprocess.run([wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", url],
                          capture_output=True, text=True, check=True).stdout
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -64,7 +65,7 @@ def run(wrk: str, url: str, seconds: float, connections: int) -> dict[str, float
 
 
 def _container_url(url: str, container: str, port: int) -> str:
-    client = docker.DockerClient(base_url=os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"))
+    client = docker.DockerClient(base_url=os.environ.get("DOCKER_HOST", docker_engine.OWN_HOST))
     networks = client.containers.get(container).attrs["NetworkSettings"]["Networks"]
     address = next(iter(networks.values()))["IPAddress"]
     parts = urlsplit(url)
