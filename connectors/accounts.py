@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from connectors.cassandra import Cassandra
+from connectors.cassandra import Cassandra, utc
 
 SCOPES = ("upload", "read", "admin")  # what an API key may be allowed
 
@@ -23,10 +23,6 @@ def secret_hash(secret: str) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 @dataclass(frozen=True)
@@ -106,7 +102,7 @@ class Accounts:
         if row is None:
             return None
         return User(row.username, row.password_hash, bool(row.is_admin), row.quota_bytes,
-                    _utc(row.created_at) or _now())
+                    utc(row.created_at) or _now())
 
     def set_quota(self, username: str, quota_bytes: int) -> bool:
         return bool(self._db.execute(_SET_QUOTA, (quota_bytes, username)).one().applied)
@@ -127,7 +123,7 @@ class Accounts:
 
     def list_keys(self, username: str) -> list[ApiKey]:
         return [ApiKey(r.id, r.username, r.name, r.prefix, frozenset(r.scopes or ()),
-                       _utc(r.created_at) or _now(), _utc(r.last_used_at), bool(r.revoked))
+                       utc(r.created_at) or _now(), utc(r.last_used_at), bool(r.revoked))
                 for r in self._db.execute(_LIST_KEYS, (username,))]
 
     def revoke_key(self, username: str, key_id: str) -> bool:
@@ -154,7 +150,7 @@ class Accounts:
         row = self._db.execute(_GET_TOKEN, (token_hash,)).one()
         if row is None:
             return None
-        return RefreshToken(row.username, row.family, _utc(row.expires_at) or _now(), bool(row.spent))
+        return RefreshToken(row.username, row.family, utc(row.expires_at) or _now(), bool(row.spent))
 
     def spend_refresh_token(self, token_hash: str) -> bool:
         """Mark the token used; False when it already was (a replay)."""

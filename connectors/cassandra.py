@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,11 @@ def connect(settings: CassandraSettings, keyspace: str | None = None) -> Session
         protocol_version=5,
     )
     return cluster.connect(keyspace)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """The driver hands back timestamps as naive datetimes that are in UTC: make them aware."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class Cassandra:

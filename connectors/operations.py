@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from connectors.cassandra import Cassandra
+from connectors.cassandra import Cassandra, utc
 
 CLAIMED, REPLAYED = "claimed", "replayed"
 
@@ -37,10 +37,6 @@ _GET_RUN = "SELECT finished_at FROM bootstrap_runs WHERE fingerprint = ?"
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 @dataclass(frozen=True)
@@ -66,14 +62,14 @@ class StageControls:
         row = self._db.execute(_GET_CONTROL, (stage,)).one()
         if row is None:
             return Control(stage, False)
-        return Control(row.stage, bool(row.paused), row.reason, row.changed_by, _utc(row.changed_at))
+        return Control(row.stage, bool(row.paused), row.reason, row.changed_by, utc(row.changed_at))
 
     def is_paused(self, stage: str) -> bool:
         return self.get(stage).paused
 
     def all(self) -> dict[str, Control]:
         return {row.stage: Control(row.stage, bool(row.paused), row.reason, row.changed_by,
-                                   _utc(row.changed_at))
+                                   utc(row.changed_at))
                 for row in self._db.execute(_ALL_CONTROLS)}
 
 
@@ -106,7 +102,7 @@ class ReplayLedger:
 
     def replays(self, stage: str) -> dict[tuple[int, int], Replay]:
         return {(r.dlq_partition, r.dlq_offset): Replay(r.dlq_partition, r.dlq_offset, r.state, r.replayed_by,
-                                                        _utc(r.replayed_at), r.target)
+                                                        utc(r.replayed_at), r.target)
                 for r in self._db.execute(_REPLAYS, (stage,))}
 
 
@@ -119,4 +115,4 @@ class BootstrapRuns:
 
     def finished_at(self, fingerprint: str) -> datetime | None:
         row = self._db.execute(_GET_RUN, (fingerprint,)).one()
-        return _utc(row.finished_at) if row is not None else None
+        return utc(row.finished_at) if row is not None else None

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 
 from pydantic import TypeAdapter
 
-from connectors.cassandra import UNAVAILABLE, Cassandra
+from connectors.cassandra import UNAVAILABLE, Cassandra, utc
 from schemas.events import ImageMetadata, SkippedField, Variant
 
 __all__ = ["UNAVAILABLE", "ImageRecord", "ImageRepository", "MetadataRecord"]
@@ -164,20 +164,15 @@ def _variant_values(variants: Iterable[Variant]) -> list[tuple]:
     return [(v.width, v.height, v.format, v.key, v.byte_size) for v in variants]
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    # The driver hands back naive datetimes that are in UTC.
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
 def _record(row) -> ImageRecord:
     values = row._asdict()
     values["tags"] = list(values["tags"] or [])
     values["variants"] = [Variant(**v._asdict()) for v in values["variants"] or []]
-    values["created_at"], values["updated_at"] = _utc(values["created_at"]), _utc(values["updated_at"])
+    values["created_at"], values["updated_at"] = utc(values["created_at"]), utc(values["updated_at"])
     values["frames"] = values["frames"] or 1
     values["keep_gps"] = bool(values["keep_gps"])
     for moment in ("deleted_at", "purge_after"):
-        values[moment] = _utc(values[moment])
+        values[moment] = utc(values[moment])
     return ImageRecord(**values)
 
 
@@ -325,12 +320,12 @@ class ImageRepository:
         return change
 
     def pending(self, shard: int) -> list[PendingChange]:
-        return [PendingChange(shard, r.image_id, r.change_id, r.kind, _utc(r.due) or _now())
+        return [PendingChange(shard, r.image_id, r.change_id, r.kind, utc(r.due) or _now())
                 for r in self._db.execute(_PENDING, (shard,))]
 
     def pending_of(self, image_id: str) -> list[PendingChange]:
         shard = shard_of(image_id)
-        return [PendingChange(shard, image_id, r.change_id, r.kind, _utc(r.due) or _now())
+        return [PendingChange(shard, image_id, r.change_id, r.kind, utc(r.due) or _now())
                 for r in self._db.execute(_PENDING_OF, (shard, image_id))]
 
     def done_pending(self, change: PendingChange) -> None:
@@ -346,7 +341,7 @@ class ImageRepository:
 
     def claimed_at(self, owner: str, sha256: str) -> datetime | None:
         row = self._db.execute(_CLAIMED_AT, (owner, sha256)).one()
-        return _utc(row.claimed_at) if row is not None else None
+        return utc(row.claimed_at) if row is not None else None
 
     def take_over_hash(self, owner: str, sha256: str, stale_id: str, image_id: str) -> bool:
         """Move a claim left behind by an upload that never made its record to
@@ -370,4 +365,4 @@ class ImageRepository:
             return None
         return MetadataRecord(metadata=ImageMetadata.model_validate_json(row.metadata),
                               skipped=_SKIPPED.validate_json(row.skipped or "[]"),
-                              extracted_at=_utc(row.extracted_at))  # type: ignore[arg-type]
+                              extracted_at=utc(row.extracted_at))  # type: ignore[arg-type]
