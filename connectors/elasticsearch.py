@@ -33,7 +33,7 @@ def wait_ready(settings: ElasticsearchSettings, timeout_s: float = 120) -> str:
             es.cluster.health(wait_for_status="yellow", timeout="5s")
             nodes = es.nodes.info(node_id="_local", metric="_none")
             return next(iter(nodes["nodes"].values()))["version"]
-        except (TransportConnectionError, ApiError) as exc:
+        except (TransportConnectionError, ConnectionTimeout, ApiError) as exc:  # a busy node times out
             if time.monotonic() > deadline:
                 raise TimeoutError(f"Elasticsearch at {settings.url}: {exc}") from exc
             time.sleep(0.5)

@@ -154,19 +154,3 @@ def wait_ready(settings: KafkaSettings, timeout_s: float = 60) -> None:
             last = exc
         time.sleep(0.5)
     raise TimeoutError(f"Kafka at {settings.bootstrap} not ready: {last}")
-
-
-def consumer_lag(settings: KafkaSettings, group: str, topic: str) -> int:
-    """End offsets minus committed offsets, summed over the topic's partitions."""
-    probe = consumer(settings, group=group)
-    try:
-        partitions = [TopicPartition(topic, p)
-                      for p in probe.list_topics(topic, timeout=10).topics[topic].partitions]
-        committed = probe.committed(partitions, timeout=10)
-        lag = 0
-        for tp in committed:
-            _, high = probe.get_watermark_offsets(tp, timeout=10)
-            lag += high - (tp.offset if tp.offset >= 0 else 0)
-        return lag
-    finally:
-        probe.close()

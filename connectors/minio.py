@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import time
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 import urllib3
 from minio import Minio
 from minio.commonconfig import REPLACE, CopySource
+from minio.datatypes import Part
 from minio.error import S3Error, ServerError
 
 from connectors.settings import MinioSettings
@@ -149,6 +151,61 @@ class Bucket:
         """A GET URL signed for the address viewers dial (signing is local: no request)."""
         return self._signer.presigned_get_object(self.name, key, expires=timedelta(seconds=expires_s))
 
+    # -- what the upload doors need (ingest_api/direct.py, ingest_api/tus.py) ------
+
+    def stream(self, key: str, chunk_bytes: int) -> Generator[bytes, None, None]:
+        """The object's bytes a chunk at a time, never the whole object in memory."""
+        response = self._client.get_object(self.name, key)
+        try:
+            yield from response.stream(chunk_bytes)
+        finally:
+            response.close()
+            response.release_conn()
+
+    def presigned_put(self, key: str, expires_s: int, multipart_id: str | None = None,
+                      part: int | None = None) -> str:
+        """A PUT URL signed for the address clients dial: of the object, or of
+        one part of the multipart upload `multipart_id`."""
+        params: dict[str, str | list[str] | tuple[str]] | None = (
+            {"uploadId": multipart_id, "partNumber": str(part)} if multipart_id else None)
+        return self._signer.get_presigned_url("PUT", self.name, key, timedelta(seconds=expires_s),
+                                              extra_query_params=params)
+
+    # The minio client drives multipart uploads itself inside put_object and
+    # keeps these S3 calls protected; a client that PUTs the parts through
+    # presigned URLs needs them one by one. Stable S3 operations, kept here.
+
+    def start_multipart(self, key: str, content_type: str) -> str:
+        """Open a multipart upload of `key`; returns its S3 upload id."""
+        return self._client._create_multipart_upload(self.name, key, {"Content-Type": content_type})
+
+    def complete_multipart(self, key: str, multipart_id: str) -> int:
+        """Join the parts uploaded so far, in order, into the object; returns how
+        many (none: nothing is joined and the upload stays open)."""
+        parts: list[Part] = []
+        marker: str | None = None
+        while True:
+            found = self._client._list_parts(self.name, key, multipart_id, part_number_marker=marker)
+            parts += found.parts
+            if not found.is_truncated or not found.parts:
+                break
+            marker = str(found.parts[-1].part_number)
+        if parts:
+            self._client._complete_multipart_upload(self.name, key, multipart_id,
+                                                    sorted(parts, key=lambda p: p.part_number))
+        return len(parts)
+
+    def abort_multipart(self, key: str) -> int:
+        """Abort every multipart upload in progress of exactly `key` (their parts
+        go); returns how many. Safe to repeat."""
+        found = self._client._list_multipart_uploads(self.name, prefix=key)
+        aborted = 0
+        for upload in found.uploads:
+            if upload.object_name == key and upload.upload_id:
+                self._client._abort_multipart_upload(self.name, key, upload.upload_id)
+                aborted += 1
+        return aborted
+
 
 def client(settings: MinioSettings, endpoint: str | None = None) -> Minio:
     """A client for MinIO, or for another address that forwards to it (nginx),
@@ -159,6 +216,12 @@ def client(settings: MinioSettings, endpoint: str | None = None) -> Minio:
         secret_key=settings.secret_key.get_secret_value(),
         secure=settings.secure,
         region=settings.region,  # fixed, so presigning never asks the server for it
+        # The SDK's own client waits up to 5 minutes to connect and retries 5 times, so
+        # MinIO away stalled a worker for a minute per attempt, out of sight. Fail fast
+        # and let the caller's retry (the runner's backoff, the client's 503) be the one.
+        http_client=urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=5, read=120), maxsize=16,
+            retries=urllib3.Retry(total=1, backoff_factor=0.2, status_forcelist=(500, 502, 503, 504))),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -52,7 +53,18 @@ def wait_ready(settings: NginxSettings, timeout_s: float = 30) -> str:
 
 
 class InvalidSignature(Exception):
-    """A signed delivery URL that is unsigned, tampered, expired or of an unknown key."""
+    """A signed delivery URL that is unsigned, tampered, expired or of an unknown key;
+    `code` says which as nginx does: signature_missing, _invalid or _expired."""
+
+    def __init__(self, message: str, code: str = "signature_invalid") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+TRANSFORMS = "/t/"  # transform URLs: /t/<token>/<options>/<placement>/<image id>
+NEVER = 0  # the expiry of a transform URL of a public image: it lasts as long as its key
+_TOKEN = re.compile(r"/t/(?P<kid>[A-Za-z0-9]+)\.(?P<expires>[0-9]{1,12})\.(?P<sig>[A-Za-z0-9_-]+)"
+                    r"(?P<rest>/.*)")
 
 
 class UrlSigner:
@@ -62,9 +74,13 @@ class UrlSigner:
 
         signature = base64url(HMAC-SHA256(key, "<path>\n<expires>")), no padding
 
-    carried as `?e=<expires, unix s>&k=<key id>&s=<signature>`. Several keys
-    verify at once; the first signs. Rotation: add a key in front, keep the
-    old one until the longest URL it signed has expired, then drop it."""
+    A variant carries it in the query, `?e=<expires, unix s>&k=<key id>&s=<signature>`;
+    a transform in its path, `/t/<key id>.<expires>.<signature>/<rest>`, signing
+    `/t/<rest>` (so nginx can cache by the rest and a query string stays
+    meaningless). A transform URL may never expire (`expires` 0) only for a
+    public image. Several keys verify at once; the first signs. Rotation: add a
+    key in front, keep the old one until the longest URL it signed has
+    expired, then drop it (never-expiring URLs die with their key)."""
 
     def __init__(self, keys: SecretStr) -> None:
         self._keys = parse_keys(keys.get_secret_value())
@@ -94,6 +110,39 @@ class UrlSigner:
         if int(args["e"]) < (time.time() if now is None else now):
             raise InvalidSignature("the URL has expired")
         return parts.path
+
+
+    def sign_transform(self, base_url: str, path: str, expires: int) -> str:
+        """`base_url` + `path` (`/t/<rest>`) with the token put in: until
+        `expires` (unix s), or NEVER."""
+        if not path.startswith(TRANSFORMS):
+            raise ValueError(f"{path} is not a transform path")
+        token = f"{self._kid}.{expires}.{self._mac(self._secret, path, expires)}"
+        return f"{base_url.rstrip('/')}{TRANSFORMS}{token}/{path[len(TRANSFORMS):]}"
+
+    def verify_transform(self, path: str, now: float | None = None) -> tuple[str, int]:
+        """The transform path a signed one stands for (`/t/<rest>`) and its
+        expiry; InvalidSignature unless valid and unexpired. A never-expiring
+        token is valid only for a public image's transform."""
+        found = _TOKEN.fullmatch(path)
+        if found is None:
+            raise InvalidSignature("this address needs a signed URL", "signature_missing")
+        secret = self._keys.get(found["kid"])
+        if secret is None:
+            raise InvalidSignature("unsigned, or signed with a key that is not active")
+        unsigned, expires = TRANSFORMS.rstrip("/") + found["rest"], int(found["expires"])
+        if not hmac.compare_digest(self._mac(secret, unsigned, expires), found["sig"]):
+            raise InvalidSignature("the signature does not match")
+        if expires == NEVER and "/public/" not in unsigned:
+            raise InvalidSignature("only a public image's transform may never expire")
+        if expires != NEVER and expires < (time.time() if now is None else now):
+            raise InvalidSignature("the signed URL has expired", "signature_expired")
+        return unsigned, expires
+
+
+def transform_path(options: str, placement: str, image_id: str) -> str:
+    """The unsigned path of a transform (`placement` is `public/` or `private/`)."""
+    return f"{TRANSFORMS}{options}/{placement.rstrip('/')}/{image_id}"
 
 
 def parse_keys(text: str) -> dict[str, bytes]:

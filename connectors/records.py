@@ -94,6 +94,9 @@ class ImageRecord:
     placement: str | None = None  # None only on rows written before placements existed
     deleted_at: datetime | None = None
     purge_after: datetime | None = None
+    presets: list[str] = field(default_factory=list)  # named at upload (ImageUploaded.presets)
+    preset_variants: list[Variant] = field(default_factory=list)  # their outputs (the resize stage's)
+    preset_problems: dict[str, str] = field(default_factory=dict)  # name -> why it could not apply
 
     @property
     def deleted(self) -> bool:
@@ -127,14 +130,16 @@ _INSERT_BY_OWNER = "INSERT INTO images_by_owner (owner, id, visibility) VALUES (
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM images WHERE id = ?"
 _CLAIM = "INSERT INTO images_by_hash (owner, sha256, image_id, claimed_at) VALUES (?, ?, ?, ?) IF NOT EXISTS"
 _CLAIMED_AT = "SELECT claimed_at FROM images_by_hash WHERE owner = ? AND sha256 = ?"
+_HOLDER = "SELECT image_id FROM images_by_hash WHERE owner = ? AND sha256 = ?"
+_EXISTS = "SELECT id FROM images WHERE id = ?"
 _TAKE_OVER = ("UPDATE images_by_hash SET image_id = ?, claimed_at = ? WHERE owner = ? AND sha256 = ? "
               "IF image_id = ?")
 _RELEASE = "DELETE FROM images_by_hash WHERE owner = ? AND sha256 = ? IF image_id = ?"
 _LIST_FIRST = "SELECT id, visibility FROM images_by_owner WHERE owner = ?"
 _LIST_AFTER = "SELECT id, visibility FROM images_by_owner WHERE owner = ? AND id < ?"
 _SET_OWNER_VISIBILITY = "UPDATE images_by_owner SET visibility = ? WHERE owner = ? AND id = ?"
-_SET_VARIANTS = ("UPDATE images SET variants = ?, placeholder = ?, dominant_color = ?, updated_at = ? "
-                 "WHERE id = ? IF placement = ?")
+_SET_VARIANTS = ("UPDATE images SET variants = ?, placeholder = ?, dominant_color = ?, preset_variants = ?, "
+                 "preset_problems = ?, updated_at = ? WHERE id = ? IF placement = ?")
 _MOVE_VARIANTS = ("UPDATE images SET variants = ?, updated_at = ? WHERE id = ? "
                   "IF placement = ? AND variants = ?")
 _SOFT_DELETE = ("UPDATE images SET deleted_at = ?, purge_after = ?, placement = ?, updated_at = ? "
@@ -160,14 +165,24 @@ _DELETE_METADATA = "DELETE FROM image_metadata WHERE image_id = ?"
 
 
 def _variant_values(variants: Iterable[Variant]) -> list[tuple]:
-    # The UDT's field order (cassandra_schema.cql), not the model's.
-    return [(v.width, v.height, v.format, v.key, v.byte_size) for v in variants]
+    # The UDT's field order (cassandra_schema.cql), not the model's. on_demand is
+    # null when false, as in rows from before it existed: conditions on the list match.
+    return [(v.width, v.height, v.format, v.key, v.byte_size, v.on_demand or None, v.preset)
+            for v in variants]
+
+
+def _variants(values: Iterable | None) -> list[Variant]:
+    # Rows written before on_demand existed hold null there.
+    return [Variant(**{**v._asdict(), "on_demand": bool(v.on_demand)}) for v in values or []]
 
 
 def _record(row) -> ImageRecord:
     values = row._asdict()
     values["tags"] = list(values["tags"] or [])
-    values["variants"] = [Variant(**v._asdict()) for v in values["variants"] or []]
+    values["variants"] = _variants(values["variants"])
+    values["preset_variants"] = _variants(values["preset_variants"])
+    values["presets"] = list(values["presets"] or [])
+    values["preset_problems"] = dict(values["preset_problems"] or {})
     values["created_at"], values["updated_at"] = utc(values["created_at"]), utc(values["updated_at"])
     values["frames"] = values["frames"] or 1
     values["keep_gps"] = bool(values["keep_gps"])
@@ -193,6 +208,7 @@ class ImageRepository:
         """Write the record and its owner-listing row together (a logged batch)."""
         values = [getattr(record, c) for c in COLUMNS]
         values[COLUMNS.index("variants")] = _variant_values(record.variants)
+        values[COLUMNS.index("preset_variants")] = _variant_values(record.preset_variants)
         self._db.batch((_INSERT, values), (_INSERT_BY_OWNER, (record.owner, record.id, record.visibility)))
 
     def get(self, image_id: str) -> ImageRecord | None:
@@ -244,13 +260,16 @@ class ImageRepository:
         return bool(row.applied)
 
     def set_variants(self, image_id: str, variants: list[Variant], placeholder: str, dominant_color: str,
-                     placement: str | None) -> bool:
-        """Store the image's variants, made under `placement`, only if that is
-        still where they belong; the status stays as it is (the indexing stage
-        decides readiness, see mark_ready). The same call twice leaves the same
-        row. False if the placement changed or the image is gone (nothing is
-        written: the caller removes what it put under the old placement)."""
+                     placement: str | None, preset_variants: Iterable[Variant] = (),
+                     preset_problems: dict[str, str] | None = None) -> bool:
+        """Store the image's variants (and its presets' outputs and problems),
+        made under `placement`, only if that is still where they belong; the
+        status stays as it is (the indexing stage decides readiness, see
+        mark_ready). The same call twice leaves the same row. False if the
+        placement changed or the image is gone (nothing is written: the caller
+        removes what it put under the old placement)."""
         row = self._db.execute(_SET_VARIANTS, (_variant_values(variants), placeholder, dominant_color,
+                                               _variant_values(preset_variants), preset_problems or {},
                                                _now(), image_id, placement)).one()
         return bool(row.applied)
 
@@ -342,6 +361,16 @@ class ImageRepository:
     def claimed_at(self, owner: str, sha256: str) -> datetime | None:
         row = self._db.execute(_CLAIMED_AT, (owner, sha256)).one()
         return utc(row.claimed_at) if row is not None else None
+
+    def holders(self, owner: str, hashes: Iterable[str]) -> dict[str, str]:
+        """Which of `hashes` `owner` has an image of (what an upload of those
+        bytes would answer as a duplicate): hash -> image id. A claim whose
+        record is missing (an upload in flight, or a crashed one) is left out."""
+        wanted = list(dict.fromkeys(hashes))
+        claims = [self._db.execute_async(_HOLDER, (owner, h)) for h in wanted]
+        held = {h: row.image_id for h, f in zip(wanted, claims, strict=True) if (row := f.result().one())}
+        records = {h: self._db.execute_async(_EXISTS, (i,)) for h, i in held.items()}
+        return {h: held[h] for h, f in records.items() if f.result().one() is not None}
 
     def take_over_hash(self, owner: str, sha256: str, stale_id: str, image_id: str) -> bool:
         """Move a claim left behind by an upload that never made its record to

@@ -60,6 +60,13 @@ class NginxSettings(BaseSettings):
     timeout_s: float = 5.0
 
 
+class TusSettings(BaseSettings):
+    model_config = _prefix("TUS")
+    # The public base URL of tusd (resumable uploads at <url>/files/): what
+    # clients dial, and what the API tells them (GET /v1/uploads/tus).
+    url: str = "http://localhost:18070"
+
+
 class DeliverySettings(BaseSettings):
     """What the delivery tier (nginx) shares with the API and the render
     service. Secrets only, no defaults: the stack generates them."""

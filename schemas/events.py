@@ -86,25 +86,41 @@ class ImageUploaded(Event):
     visibility: Visibility = "public"
     keep_gps: bool = False
     org: str | None = Field(default=None, description="The organization the image belongs to, if any.")
+    presets: list[str] = Field(default_factory=list,
+                               description="The owner's presets named at upload, rendered with the variants.")
 
 
 class Variant(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
     width: int
     height: int
-    format: str = Field(description="jpeg, webp or avif")
-    key: str = Field(description="Content-addressed object key in the variants bucket.")
-    byte_size: int
+    format: str = Field(description="jpeg, webp or avif (a preset's: also png or gif)")
+    key: str = Field(description="Object key in the variants bucket: content-addressed, or a transform's "
+                                 "(…/t/<options>) for a rung rendered on demand and a preset's output.")
+    byte_size: int = Field(description="0 for a rung not rendered yet (on demand).")
+    on_demand: bool = Field(default=False, description="Rendered on its first request, not at upload.")
+    preset: str | None = Field(default=None, description="The preset it is the output of, if any.")
 
 
 class VariantsReady(Event):
     TOPIC = topics.IMAGE_VARIANTS_READY
-    EXAMPLE = dict(variants=[dict(width=320, height=240, format="webp", key="v/3a/3a7bd3….webp",
-                                  byte_size=14_210)],
-                   placeholder="1QcSHQRnh493V4dIh4eXh1h4kJUI", dominant_color="#6b8fa3")
-    variants: list[Variant]
+    EXAMPLE = dict(variants=[dict(width=320, height=240, format="webp",
+                                  key="public/v/3a/240x180-3a7bd3….webp", byte_size=14_210),
+                             dict(width=2048, height=1536, format="webp",
+                                  key="public/v/3a/t/w:2048,h:2048,f:webp", byte_size=0, on_demand=True)],
+                   placeholder="1QcSHQRnh493V4dIh4eXh1h4kJUI", dominant_color="#6b8fa3",
+                   preset_variants=[dict(width=400, height=400, format="jpeg", preset="square-400",
+                                         key="public/v/3a/t/w:400,h:400,fit:fill,f:jpeg", byte_size=21_870)],
+                   preset_problems={"banner-2000": "2000x600 (fill) needs a larger image than 1600x1200"})
+    variants: list[Variant] = Field(description="Every rung of the ladder: the small ones rendered at "
+                                                "upload, the larger ones `on_demand`.")
     placeholder: str = Field(description="ThumbHash of the image, base64.")
     dominant_color: str = Field(description="#rrggbb")
+    preset_variants: list[Variant] = Field(default_factory=list,
+                                           description="The outputs of the presets named at upload.")
+    preset_problems: dict[str, str] = Field(default_factory=dict,
+                                            description="Presets named at upload that could not apply, "
+                                                        "with why (the image is processed all the same).")
 
 
 class ImageUpdated(Event):

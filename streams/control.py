@@ -27,8 +27,8 @@ from connectors.cassandra import Cassandra
 from connectors.errors import is_unavailable
 from connectors.operations import StageControls
 from connectors.settings import CassandraSettings
-from observability.worker import assignment
 from schemas import headers
+from streams.observability.worker import assignment
 
 log = logging.getLogger(__name__)
 

@@ -37,13 +37,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.errors import is_unavailable
 from connectors.records import ImageRepository
-from observability import logs, worker
 from schemas import topics
 from schemas.events import DeadLetter, Event, ImageFailed
 from schemas.topics import IMAGE_FAILED
 from streams import control, registry
 from streams.app import make_app
 from streams.errors import Poison
+from streams.observability import logs, worker
 
 log = logging.getLogger(__name__)
 

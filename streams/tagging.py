@@ -47,7 +47,9 @@ class Deps:
 
 def pick_variant(variants: list[Variant]) -> Variant | None:
     """The smallest variant that still fills the model's input; the largest when none does.
-    JPEG first: every ladder has it and it decodes fastest."""
+    JPEG first: every ladder has it and it decodes fastest. Rungs rendered on demand
+    are not there yet (and are larger than the ones made at upload anyway)."""
+    variants = [v for v in variants if not v.on_demand]
     if not variants:
         return None
     jpegs = [v for v in variants if v.format == "jpeg"] or list(variants)

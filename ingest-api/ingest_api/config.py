@@ -50,6 +50,8 @@ class ApiSettings(BaseSettings):
         3600, gt=0, description="Lifetime of signed URLs (originals, private variants).")
     publish_timeout_s: float = Field(
         10.0, gt=0, description="How long an upload waits for Kafka to confirm its event.")
+    idempotency_ttl_s: int = Field(
+        86400, gt=0, description="How long an Idempotency-Key and its answer are remembered.")
     stale_claim_s: float = Field(
         300.0, gt=0, description="Age after which a dedup claim whose record never appeared (a "
                                  "crashed upload) may be taken over by a new upload of the bytes.")
@@ -57,6 +59,23 @@ class ApiSettings(BaseSettings):
         3600.0, gt=0, description="Age after which the relay removes a staging object.")
     relay_interval_s: float = Field(
         5.0, gt=0, description="How often the relay retries changes not yet propagated.")
+    # The resumable (tus) and direct (presigned PUT) doors, and the uploaders' bulk check.
+    upload_expiry_s: float = Field(
+        24 * 3600.0, gt=0, description="Age after which an unfinished tus or presigned upload expires "
+                                       "and its parts are removed.")
+    upload_url_expiry_s: int = Field(
+        3600, gt=0, description="Lifetime of a presigned PUT URL (the most a client may ask for).")
+    direct_multipart_bytes: int = Field(
+        16 * MiB, gt=0, description="Above this size, POST /v1/uploads answers a multipart upload.")
+    direct_part_bytes: int = Field(
+        8 * MiB, ge=5 * MiB, description="Part size of a multipart presigned upload (S3's least: 5 MiB).")
+    handoff_grace_s: float = Field(
+        30.0, ge=0, description="How long a finished tus upload is left to its post-finish hook before "
+                                "the reconciler hands it to the commit path itself.")
+    reconcile_interval_s: float = Field(
+        10.0, gt=0, description="How often the reconciler looks for lost hand-offs and expired uploads.")
+    check_max_hashes: int = Field(
+        1000, gt=0, description="Most SHA-256 hashes one POST /v1/images/check may ask about.")
 
     @field_validator("jwt_secret")
     @classmethod

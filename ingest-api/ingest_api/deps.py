@@ -18,16 +18,21 @@ from connectors.kafka import EventBus
 from connectors.minio import ObjectStore
 from connectors.nginx import DeliveryCache
 from connectors.orgs import Orgs
+from connectors.presets import PresetRepository
 from connectors.records import ImageRepository
+from connectors.settings import TusSettings
 from connectors.sharing import Sharing
 from ingest_api.access import ANONYMOUS, Viewer
 from ingest_api.auth import Authenticator, Principal
 from ingest_api.config import ApiSettings
 from ingest_api.delivery import Delivery
 from ingest_api.errors import InsufficientScope, Unauthenticated
+from ingest_api.handoff import Doors, doors_from
 from ingest_api.limits import Quotas, RateLimiter
 from ingest_api.propagation import Propagator
+from ingest_api.tus import Gate
 from schemas.media import ImageLimits
+from schemas.transforms import TransformLimits
 
 
 def _state(name: str) -> Any:
@@ -52,9 +57,12 @@ Auth = Annotated[Authenticator, _state("auth")]
 QuotasDep = Annotated[Quotas, _state("quotas")]
 Limiter = Annotated[RateLimiter, _state("limiter")]
 Changes = Annotated[Propagator, _state("propagator")]
+PresetsRepo = Annotated[PresetRepository, _state("presets")]
+TransformLimitsDep = Annotated[TransformLimits, _state("transform_limits")]
 # Staging threads wait on slow uploaders: their own pool, so they never starve
 # the pool every other request runs in.
 UploadPool = Annotated[ThreadPoolExecutor, _state("upload_pool")]
+TusConfig = Annotated[TusSettings, _state("tus")]
 # Each engine the API writes to, and how to wait for it (/readyz).
 Readiness = Annotated[dict[str, Callable[..., object]], _state("readiness")]
 
@@ -95,7 +103,7 @@ Admin = Annotated[Principal, Depends(_Scoped("admin", "read"))]
 SignedIn = Annotated[Principal, Depends(_Scoped(None, "read"))]
 
 
-def _anyone(request: Request, caller: Caller, orgs: OrgsRepo, limiter: Limiter) -> Viewer:
+def anyone(request: Request, caller: Caller, orgs: OrgsRepo, limiter: Limiter) -> Viewer:
     if caller is None:
         limiter.check(f"ip:{request.client.host if request.client else 'unknown'}", "read")
         return ANONYMOUS
@@ -110,6 +118,21 @@ def _editor(caller: Uploader, orgs: OrgsRepo) -> Viewer:
 
 
 # Whoever reads (anonymous callers too: they see what is public), with their organizations.
-Anyone = Annotated[Viewer, Depends(_anyone)]
+Anyone = Annotated[Viewer, Depends(anyone)]
 # A caller with the `upload` scope (uploads and every change), with their organizations.
 Editor = Annotated[Viewer, Depends(_editor)]
+
+
+def _doors(request: Request) -> Doors:
+    return doors_from(request.app.state)
+
+
+def _tus_gate(request: Request) -> Gate:
+    state = request.app.state
+    return Gate(state.settings, state.auth, state.limiter, state.orgs, state.quotas, state.albums,
+                state.uploads)
+
+
+# What the upload doors use (ingest_api/handoff.py), and what decides tusd's pre-create and pre-terminate.
+DoorsDep = Annotated[Doors, Depends(_doors)]
+TusGate = Annotated[Gate, Depends(_tus_gate)]

@@ -63,6 +63,38 @@ class UploadInProgress(DarkroomError):
     code = "upload_in_progress"
 
 
+# -- the doors that find their bytes in storage (tus, presigned PUT) ---------
+
+class SizeMismatch(DarkroomError):
+    """The stored object is not the size the client declared."""
+
+    code = "size_mismatch"
+
+
+class TypeMismatch(DarkroomError):
+    """The stored object is not the type the client declared."""
+
+    code = "type_mismatch"
+
+
+class ChecksumMismatch(DarkroomError):
+    """The stored object does not hash to the SHA-256 the client declared."""
+
+    code = "checksum_mismatch"
+
+
+class UploadIncomplete(DarkroomError):
+    """The upload's bytes are not (all) in storage yet."""
+
+    code = "upload_incomplete"
+
+
+class UploadExpired(DarkroomError):
+    """The upload was not finished in time; its parts are gone."""
+
+    code = "upload_expired"
+
+
 # -- the request around it ------------------------------------------------
 
 class BatchTooLarge(DarkroomError):
@@ -192,3 +224,7 @@ class InvalidCursor(DarkroomError):
 # What is wrong with one file, not with the request: a batch reports these per file.
 FILE_ERRORS: tuple[type[DarkroomError], ...] = (
     EmptyFile, TooLarge, UnsupportedFormat, CorruptImage, TooManyPixels, TooManyFrames)
+# What a stored object can be refused for at a door: the file's own faults, a
+# declaration it does not match, or no room left in the quota.
+STORED_ERRORS: tuple[type[DarkroomError], ...] = (
+    *FILE_ERRORS, SizeMismatch, TypeMismatch, ChecksumMismatch, QuotaExceeded)

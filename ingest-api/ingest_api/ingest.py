@@ -6,12 +6,16 @@
 
 `stage` does the first half as the bytes arrive; `commit` the rest once the
 request's fields are known. Each half undoes itself if it fails part way.
+The other doors (tus, presigned PUT) find their bytes already in storage:
+`stage_stored` reads them back through the same reader (size, hash, sniff,
+header limits) and they go through the same `commit`.
 These functions block (drivers are synchronous): the API runs them in
 worker threads. Errors are typed (ingest_api.errors), never HTTP.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import uuid
@@ -26,7 +30,16 @@ from connectors.minio import Bucket
 from connectors.records import ImageRecord, ImageRepository
 from connectors.usage import account_of
 from ingest_api import formats, ids
-from ingest_api.errors import EmptyFile, TooLarge, UploadInProgress
+from ingest_api.errors import (
+    ChecksumMismatch,
+    DarkroomError,
+    EmptyFile,
+    SizeMismatch,
+    TooLarge,
+    TypeMismatch,
+    UploadIncomplete,
+    UploadInProgress,
+)
 from ingest_api.guard import Guard
 from ingest_api.limits import Quotas
 from schemas.events import ImageUploaded
@@ -35,6 +48,12 @@ from schemas.media import ImageLimits
 log = logging.getLogger(__name__)
 
 STAGING = "staging/"
+# Where the other doors keep an upload's object while its client sends it, which
+# may take hours and resume: their own rows expire them (ingest_api/reconcile.py),
+# not the age-based sweep of what a crashed POST left.
+RESUMABLE = f"{STAGING}tus/"  # tusd's -s3-object-prefix (devstack/engines.py)
+DIRECT = f"{STAGING}direct/"
+DOORS = (RESUMABLE, DIRECT)
 PART_SIZE = 5 * 1024 * 1024  # MinIO's smallest part: the most the client holds in memory per upload
 HEAD_BYTES = 256 * 1024  # kept in memory for sniffing; covers the header of nearly every file
 
@@ -108,6 +127,7 @@ class Meta:
     tags: tuple[str, ...] = ()
     visibility: str = "public"
     keep_gps: bool = False
+    presets: tuple[str, ...] = ()  # the owner's presets to render with the variants
 
 
 @dataclass(frozen=True)
@@ -139,6 +159,41 @@ def stage(*, originals: Bucket, chunks: Iterable[bytes], max_bytes: int, limits:
     return Staged(key, reader.sha256, reader.size, info)
 
 
+def stage_stored(*, originals: Bucket, key: str, max_bytes: int, limits: ImageLimits,
+                 expect_size: int | None = None, expect_sha256: str | None = None,
+                 expect_mime: str | None = None) -> Staged:
+    """Validate an object a door already put in storage, as `stage` validates
+    a stream: its real size, hash, sniffed format and header limits, read
+    back from storage; what the client declared is only compared with them.
+    A refused object is removed; an engine that is away leaves it in place
+    for a retry (the client will not send it again)."""
+    found = originals.stat(key)
+    if found is None:
+        raise UploadIncomplete("the upload's bytes are not in storage (not sent, or not finished)")
+    try:
+        if found.size > max_bytes:
+            raise TooLarge(f"the file is over the limit of {max_bytes} bytes")
+        if expect_size is not None and found.size != expect_size:
+            raise SizeMismatch(f"{found.size} bytes arrived where {expect_size} were declared")
+        with contextlib.closing(originals.stream(key, PART_SIZE)) as chunks:
+            reader = UploadReader(chunks, max_bytes)
+            while reader.read(PART_SIZE):
+                pass
+        source = formats.spliced(reader.head, reader.size,
+                                 lambda offset, n: originals.read_range(key, offset, n))
+        info = formats.inspect(source, reader.head, limits)
+        if expect_mime is not None and info.format.mime_type != expect_mime:
+            raise TypeMismatch(f"the bytes are {info.format.mime_type}, {expect_mime} was declared")
+        if expect_sha256 is not None and reader.sha256 != expect_sha256.lower():
+            raise ChecksumMismatch(f"the bytes hash to {reader.sha256}, {expect_sha256} was declared")
+    except DarkroomError:
+        originals.remove(key)
+        raise
+    log.info("checked stored key=%s bytes=%d format=%s size=%dx%d frames=%d", key, reader.size,
+             info.format.name, info.width, info.height, info.frames)
+    return Staged(key, reader.sha256, reader.size, info)
+
+
 def _claim(images: ImageRepository, owner: str, sha256: str, image_id: str,
            stale_claim_s: float) -> ImageRecord | None:
     """Claim the bytes for `image_id`: None if ours now, else the image that has them."""
@@ -162,12 +217,16 @@ def _claim(images: ImageRepository, owner: str, sha256: str, image_id: str,
 
 
 def commit(*, originals: Bucket, images: ImageRepository, bus: EventBus, quotas: Quotas, staged: Staged,
-           owner: str, org: str | None, meta: Meta, stale_claim_s: float) -> Outcome:
+           owner: str, org: str | None, meta: Meta, stale_claim_s: float,
+           keep_staged_on_error: bool = False) -> Outcome:
     """Dedup, check the quota, move to the final key, record, count and
     announce a staged file. The staging object is gone afterwards whatever
-    happens; a duplicate costs no storage."""
+    happens; a duplicate costs no storage. With `keep_staged_on_error` (a
+    door's object, which its client will not send again) a failure or a
+    duplicate leaves the staging object to the caller."""
     with Guard("commit") as guard:
-        guard.add("remove staging object", lambda: originals.remove(staged.key))
+        if not keep_staged_on_error:
+            guard.add("remove staging object", lambda: originals.remove(staged.key))
         image_id = ids.new_id()
         existing = _claim(images, owner, staged.sha256, image_id, stale_claim_s)
         if existing is not None:
@@ -188,7 +247,7 @@ def commit(*, originals: Bucket, images: ImageRepository, bus: EventBus, quotas:
             mime_type=info.format.mime_type, byte_size=staged.size, width=info.width, height=info.height,
             frames=info.frames, visibility=meta.visibility, keep_gps=meta.keep_gps, title=meta.title,
             description=meta.description, tags=list(meta.tags), org=org,
-            placement=minio.placement(meta.visibility))
+            placement=minio.placement(meta.visibility), presets=list(meta.presets))
         images.create(record)
         guard.add("delete record", lambda: images.delete(image_id))
         warnings = quotas.add(account, staged.size, image_id)
@@ -198,6 +257,7 @@ def commit(*, originals: Bucket, images: ImageRepository, bus: EventBus, quotas:
             image_id=image_id, owner=owner, sha256=staged.sha256, original_key=final,
             mime_type=info.format.mime_type, byte_size=staged.size, width=info.width, height=info.height,
             frames=info.frames, visibility=meta.visibility, keep_gps=meta.keep_gps, org=org,
+            presets=list(meta.presets),
         ))
         guard.disarm()
     for warning in warnings:  # the upload is in; a lost warning must not undo it
@@ -209,11 +269,13 @@ def commit(*, originals: Bucket, images: ImageRepository, bus: EventBus, quotas:
     return Outcome(record, duplicate=False)
 
 
-def sweep_staging(*, originals: Bucket, older_than: timedelta) -> list[str]:
-    """Remove staging objects older than `older_than`, left by uploads whose
-    process died before its guard ran. Returns the keys removed. Meant for a
-    periodic job."""
-    stale = originals.keys_older_than(STAGING, older_than)
+def sweep_staging(*, originals: Bucket, older_than: timedelta, prefix: str = STAGING,
+                  skip: tuple[str, ...] = DOORS) -> list[str]:
+    """Remove staging objects under `prefix` older than `older_than`, left by
+    uploads whose process died before its guard ran, except under `skip` (the
+    doors' uploads, which their rows expire). Returns the keys removed. Meant
+    for a periodic job."""
+    stale = [key for key in originals.keys_older_than(prefix, older_than) if not key.startswith(skip)]
     for key in stale:
         originals.remove(key)
     if stale:

@@ -17,16 +17,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-import observability.api
+import streams.observability.api
 from connectors import cassandra, kafka, minio
 from connectors.accounts import Accounts
 from connectors.albums import Albums
 from connectors.cassandra import Cassandra
 from connectors.elasticsearch import SearchIndex
+from connectors.idempotency import IdempotencyKeys
 from connectors.kafka import EventBus
 from connectors.minio import ObjectStore
 from connectors.nginx import DeliveryCache, UrlSigner
 from connectors.orgs import Orgs
+from connectors.presets import PresetRepository
 from connectors.records import ImageRepository
 from connectors.settings import (
     CassandraSettings,
@@ -35,17 +37,33 @@ from connectors.settings import (
     KafkaSettings,
     MinioSettings,
     NginxSettings,
+    TusSettings,
 )
 from connectors.sharing import Sharing
+from connectors.uploads import UploadRepository
 from connectors.usage import Usage
-from ingest_api import problems
+from ingest_api import deps, openapi, problems, web
 from ingest_api.auth import Authenticator
 from ingest_api.config import ApiSettings
 from ingest_api.delivery import Delivery
+from ingest_api.handoff import doors_from
 from ingest_api.limits import Quotas, RateLimiter
 from ingest_api.propagation import Propagator, Relay
-from ingest_api.routes import accounts, albums, health, images, orgs, search, sharing
+from ingest_api.reconcile import Reconciler
+from ingest_api.routes import (
+    accounts,
+    albums,
+    health,
+    images,
+    orgs,
+    presets,
+    search,
+    sharing,
+    transforms,
+    uploads,
+)
 from schemas.media import ImageLimits
+from schemas.transforms import TransformLimits
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +71,12 @@ DESCRIPTION = """Uploads originals, answers where their variants are, lets owner
 delete and restore them, and searches them (`/v1/search`, `/v1/tags`). Accounts sign up and in
 (`/v1/auth`); batch uploaders and services use API keys (`/v1/keys`). Send
 `Authorization: Bearer <API key or access token>`; reads also answer anonymous callers, who see
-public images only. Every error is `{"error": {"code": ..., "message": ...}}`."""
+public images only. Every error is `{"error": {"code": ..., "message": ...}}`.
+
+Three doors lead in, all to the same checks, record and `image.uploaded` event: `POST /v1/images`
+(the bytes in the request), resumable uploads over tus 1.0 (`GET /v1/uploads/tus` says where) and
+direct-to-storage uploads (`POST /v1/uploads`: presigned PUT, then complete). Batch uploaders ask
+`POST /v1/images/check` which files they have already; `darkroom-upload` does all of it."""
 
 
 @asynccontextmanager
@@ -65,10 +88,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     db = Cassandra(db_settings)
     state.limits = ImageLimits()
     state.images = ImageRepository(db)
+    state.idempotency = IdempotencyKeys(db, settings.idempotency_ttl_s)
     state.accounts = Accounts(db)
     state.orgs = Orgs(db)
     state.albums = Albums(db)
     state.sharing = Sharing(db)
+    state.presets, state.transform_limits = PresetRepository(db), TransformLimits()
     usage = Usage(db)
     state.auth = Authenticator(state.accounts, settings)
     state.quotas = Quotas(usage, state.accounts, state.orgs, settings)
@@ -91,9 +116,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     }
     relay = Relay(state.propagator, settings.relay_interval_s, settings.staging_max_age_s)
     relay.start()
+    # The tus and direct doors (routes/uploads.py), and what finishes their lost hand-offs.
+    state.tus, state.uploads = TusSettings(), UploadRepository(db)
+    reconciler = Reconciler(doors_from(state))
+    reconciler.start()
     try:
         yield
     finally:
+        reconciler.stop()
         relay.stop()
         state.upload_pool.shutdown(wait=True, cancel_futures=True)
         state.index.close()
@@ -103,11 +133,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="Darkroom ingest API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    # /docs comes from ingest_api.web, with Swagger UI served from the package (no CDN).
+    app = FastAPI(title="Darkroom ingest API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     problems.install(app)
-    observability.api.install(app)  # JSON logs, request metrics, GET /metrics
-    for module in (health, accounts, orgs, albums, images, sharing, search):
-        app.include_router(module.router)
+    streams.observability.api.install(app)  # request metrics and GET /metrics
+    routers = [module.router for module in (health, accounts, orgs, albums, images, sharing, search, uploads,
+                                            transforms, presets)]
+    for router in routers:
+        app.include_router(router)
+    openapi.install(app, routers, anonymous_ok=deps.anyone)
+    web.install(app)  # the page for people (/photos, /upload, ...) and /docs
     return app
 
 

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from ingest_api.config import USER_NAME
 from schemas.events import ImageMetadata, SkippedField, Visibility
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
 TAGS_MAX = 50
 TAG_MAX = 64
+
+
+def _no_controls(text: str, allowed: str = "") -> str:
+    """Refuse control characters (NUL, escapes, ...): they would end up in
+    search, listings and the public tag list. Only `allowed` ones pass."""
+    bad = sorted({f"U+{ord(c):04X}" for c in text if unicodedata.category(c) in ("Cc", "Cs")
+                  and c not in allowed})
+    if bad:
+        raise ValueError(f"control characters are not allowed: {', '.join(bad)}")
+    return text
+
+
+# One line of text (names, titles, tags), and a paragraph (descriptions: line breaks and tabs).
+Line = Annotated[str, AfterValidator(_no_controls)]
+Paragraph = Annotated[str, AfterValidator(lambda text: _no_controls(text, "\n\r\t"))]
 
 
 def clean_tags(value: object) -> list[str]:
@@ -27,33 +45,57 @@ def clean_tags(value: object) -> list[str]:
         raise ValueError(f"at most {TAGS_MAX} tags")
     if any(len(t) > TAG_MAX for t in tags):
         raise ValueError(f"a tag has at most {TAG_MAX} characters")
-    return tags
+    return [_no_controls(t) for t in tags]
+
+
+PRESET_NAME = USER_NAME.pattern  # the shape of user names and organization ids
+PRESETS_MAX = 10  # named at one upload
+
+
+def clean_preset_names(value: object) -> list[str]:
+    """Comma-separated text or a list of preset names; trimmed, repeats removed."""
+    items = value.split(",") if isinstance(value, str) else value or []
+    if not isinstance(items, list | tuple):
+        raise ValueError("presets must be a list of names or comma-separated text")
+    names = list(dict.fromkeys(str(n).strip() for n in items if str(n).strip()))
+    if len(names) > PRESETS_MAX:
+        raise ValueError(f"at most {PRESETS_MAX} presets")
+    if any(not re.fullmatch(PRESET_NAME, n) for n in names):
+        raise ValueError("a preset's name is a-z, 0-9, _ and -, at most 64 characters")
+    return names
 
 
 class UploadFields(BaseModel):
     """The text fields of an upload form (for a batch: applied to every file)."""
 
     model_config = ConfigDict(extra="forbid")
-    title: str | None = Field(None, max_length=TITLE_MAX)
-    description: str | None = Field(None, max_length=DESCRIPTION_MAX)
+    title: Line | None = Field(None, max_length=TITLE_MAX)
+    description: Paragraph | None = Field(None, max_length=DESCRIPTION_MAX)
     tags: list[str] = Field(default_factory=list)
     visibility: Visibility = "public"
     gps: bool = Field(False, description="true keeps the photo's location, readable by the owner and "
                                          "those who may edit the image (in /metadata and search's `near`); "
                                          "never shown to anyone else, never in variants")
+    presets: list[str] = Field(default_factory=list, description="comma-separated names of your presets "
+                                                                 "(/v1/presets), rendered with the variants")
 
     @field_validator("tags", mode="before")
     @classmethod
     def _tags(cls, value: object) -> list[str]:
         return clean_tags(value)
 
+    @field_validator("presets", mode="before")
+    @classmethod
+    def _presets(cls, value: object) -> list[str]:
+        return clean_preset_names(value)
+
 
 class ImagePatch(BaseModel):
     """Fields to change; those left out stay as they are."""
 
     model_config = ConfigDict(extra="forbid")
-    title: str | None = Field(None, max_length=TITLE_MAX)
-    description: str | None = Field(None, max_length=DESCRIPTION_MAX)
+    title: Line | None = Field(None, max_length=TITLE_MAX)
+    description: Paragraph | None = Field(None, max_length=DESCRIPTION_MAX)
     tags: list[str] | None = None
     visibility: Visibility | None = None
 
@@ -79,11 +121,26 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+# The answer of routes taking an `album` parameter when it names no album the caller may see.
+NO_ALBUM = {404: {"model": ErrorBody, "description": "`not_found`: no such album, or not one you may see."}}
+
+
 class VariantOut(BaseModel):
     width: int
     height: int
     format: str
     url: str = Field(description="Through the nginx cache; signed and short-lived for private images.")
+    on_demand: bool = Field(False, description="Rendered on its first request (the larger rungs), then "
+                                               "stored and cached like the others.")
+
+
+class PresetOutputOut(BaseModel):
+    name: str = Field(description="A preset named at upload.")
+    url: str | None = Field(None, description="Its output: a signed transform URL.")
+    width: int | None = None
+    height: int | None = None
+    format: str | None = None
+    problem: str | None = Field(None, description="Why it could not apply (the image is fine all the same).")
 
 
 class ImageOut(BaseModel):
@@ -109,6 +166,8 @@ class ImageOut(BaseModel):
     dominant_color: str | None = None
     file_url: str = Field(description="API path that redirects to the original (owner) or the "
                                       "largest variant (everyone else).")
+    presets: list[PresetOutputOut] = Field(default_factory=list,
+                                           description="The presets named at upload, once rendered.")
     duplicate: bool = Field(False, description="True when the upload matched an image already there.")
 
 
@@ -238,7 +297,7 @@ Scope = Literal["upload", "read", "admin"]
 
 class KeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100)
+    name: Line = Field(min_length=1, max_length=100)
     scopes: list[Scope] = Field(min_length=1)
 
 
@@ -264,13 +323,15 @@ class QuotaIn(BaseModel):
 # -- organizations, albums, sharing ------------------------------------------
 
 OrgRole = Literal["owner", "admin", "member", "viewer"]
-ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+# User names, organization ids and preset names share one shape.
+ID_PATTERN = USER_NAME.pattern
+UserName = Annotated[str, Field(pattern=ID_PATTERN, description="a-z, 0-9, _ and -, at most 64 characters")]
 
 
 class OrgIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(pattern=ID_PATTERN, description="Chosen by the creator; a-z, 0-9, _ and -.")
-    name: str = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
 
 
 class OrgOut(BaseModel):
@@ -282,19 +343,19 @@ class OrgOut(BaseModel):
 
 class MemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(max_length=64)
+    username: UserName
     role: OrgRole
 
 
 class AlbumIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
     org: str | None = Field(None, description="Make it the organization's album (owners and admins).")
 
 
 class AlbumRename(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
 
 
 class AlbumOut(BaseModel):
@@ -319,7 +380,7 @@ class AlbumImagesIn(BaseModel):
 
 class CollaboratorIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(max_length=64)
+    username: UserName
     permission: Literal["view", "edit"] | None = Field(description="null removes the collaborator.")
 
 
@@ -338,3 +399,52 @@ class ShareOut(BaseModel):
     url: str = Field(description="Opens the image for anyone holding it, until it expires.")
     token: str
     expires_at: datetime
+
+
+# -- transforms and presets --------------------------------------------------
+
+class TransformParams(BaseModel):
+    """A transform, by the names GET /v1/images/{id}/transform takes (schemas/transforms.py
+    has the URL's short names, limits and defaults; values outside them answer 400)."""
+
+    model_config = ConfigDict(extra="forbid")
+    w: int | None = Field(None, description="Box width, px.")
+    h: int | None = Field(None, description="Box height, px.")
+    fit: str | None = Field(None, description="fit (default): inside the box, aspect kept; fill: cover the "
+                                              "box and cut the rest at `gravity`; crop: cut the box at the "
+                                              "original's scale. Never enlarged.")
+    gravity: str | None = Field(None, description="What fill and crop keep: c (centre, default), n, ne, e, "
+                                                  "se, s, sw, w, nw, or smart (the most interesting part).")
+    rotate: int | None = Field(None, description="0, 90, 180 or 270, clockwise, after EXIF orientation.")
+    flip: str | None = Field(None, description="h, v or hv.")
+    blur: float | None = Field(None, description="Gaussian sigma, 0.3-50.")
+    sharpen: float | None = Field(None, description="Sigma, 0.3-10.")
+    brightness: int | None = Field(None, description="-100 to 100.")
+    contrast: int | None = Field(None, description="-100 to 100.")
+    watermark: str | None = Field(None, description="text:<words> or image:<id of an image you may see>.")
+    watermark_position: str | None = Field(None, description="A compass point, default se.")
+    watermark_opacity: int | None = Field(None, description="%, default 50.")
+    watermark_size: int | None = Field(None, description="Width, % of the output's, default 25.")
+    animated: bool | None = Field(None, description="Keep every frame (webp, gif).")
+    format: str | None = Field(None, description="jpeg (default), webp, avif, png or gif.")
+    quality: int | None = Field(None, description="1-100 (JPEG, WebP, AVIF); the format's default otherwise "
+                                                  "(85, 80, 60).")
+
+
+class TransformOut(BaseModel):
+    url: str = Field(description="The signed transform URL (/t/<token>/<options>/<placement>/<image id>).")
+    options: str = Field(description="The options, as the URL carries them.")
+    expires_at: datetime | None = Field(None, description="When the URL stops working; null: never.")
+
+
+class PresetOut(BaseModel):
+    name: str
+    options: str = Field(description="The transform options, as a URL carries them.")
+    params: dict[str, object] = Field(description="The same, by the names of TransformParams.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class PresetList(BaseModel):
+    items: list[PresetOut]
+

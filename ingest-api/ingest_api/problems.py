@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from connectors.errors import UNAVAILABLE, is_unavailable
 from ingest_api.errors import DarkroomError
@@ -28,6 +29,7 @@ STATUS: dict[str, int] = {
     "missing_file": 400,
     "unexpected_field": 400,
     "invalid_cursor": 400,
+    "invalid_transform": 400,
     "aborted": 400,
     "missing_api_key": 401,
     "invalid_api_key": 401,
@@ -55,12 +57,19 @@ STATUS: dict[str, int] = {
     "too_many_files": 413,
     "field_too_large": 413,
     "unsupported_format": 415,
+    "type_mismatch": 415,
+    "size_mismatch": 422,
+    "checksum_mismatch": 422,
+    "upload_incomplete": 409,
+    "upload_expired": 410,
+    "length_required": 411,
     "not_multipart": 415,
     "corrupt_image": 422,
     "too_many_pixels": 422,
     "too_many_frames": 422,
     "invalid_field": 422,
     "invalid_request": 422,
+    "idempotency_key_reused": 422,
     "internal": 500,
     "unavailable": 503,
 }
@@ -105,13 +114,24 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
     return error_response("invalid_request", _validation_message(exc))
 
 
-async def _http(_: Request, exc: Exception) -> JSONResponse:
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed(request: Request) -> str:
+    """Every method some route of this path takes (Starlette names only the
+    first route's when several routes share a path)."""
+    routes = request.app.router.routes
+    return ", ".join(m for m in _METHODS
+                     if any(r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes))
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
     # Starlette's own: unknown paths (404), wrong methods (405).
     assert isinstance(exc, StarletteHTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
-    response = JSONResponse({"error": {"code": code, "message": str(exc.detail)}},
-                            status_code=exc.status_code, headers=exc.headers)
-    return response
+    headers = {**(exc.headers or {}), "Allow": _allowed(request)} if exc.status_code == 405 else exc.headers
+    return JSONResponse({"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code,
+                        headers=headers)
 
 
 async def _engine(request: Request, exc: Exception) -> JSONResponse:

@@ -94,8 +94,9 @@ class Propagator:
         for variant in record.variants:
             key = minio.placed(variant.key, where)
             # Copied unless a repeat already did; a variant gone from both places (never expected)
-            # is dropped rather than listed broken.
-            if key != variant.key and self.store.variants.stat(key) is None:
+            # is dropped rather than listed broken. A rung rendered on demand is only renamed: it
+            # is rendered where it is asked for (one rendered before goes with the sweep below).
+            if key != variant.key and not variant.on_demand and self.store.variants.stat(key) is None:
                 if self.store.variants.stat(variant.key) is None:
                     log.error("variant lost image_id=%s key=%s", record.id, variant.key)
                     continue

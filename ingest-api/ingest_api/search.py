@@ -154,7 +154,8 @@ def item(delivery: Delivery, doc: dict, viewer: Viewer = ANONYMOUS) -> SearchIte
         variants=[VariantOut(width=v.width, height=v.height, format=v.format,
                              # catalog.update moves the objects when the visibility changes; the
                              # document keeps the keys of when they were made, so follow the move.
-                             url=delivery.variant_url(minio.placed(v.key, minio.placement(visibility))))
+                             url=delivery.variant_url(minio.placed(v.key, minio.placement(visibility))),
+                             on_demand=v.on_demand)
                   for v in variants],
     )
 

@@ -39,6 +39,7 @@ from ingest_api.errors import (
     TooManyFiles,
     UnexpectedField,
 )
+from ingest_api.idempotency import Attempt
 from ingest_api.limits import Quotas
 from ingest_api.models import UploadFields
 from ingest_api.multipart import FormReader, Part
@@ -155,16 +156,18 @@ def meta_from(fields: dict[str, str]) -> ingest.Meta:
         where = ".".join(str(p) for p in first["loc"]) or "form"
         raise InvalidField(f"{where}: {first['msg']}") from None
     return ingest.Meta(title=parsed.title, description=parsed.description, tags=tuple(parsed.tags),
-                       visibility=parsed.visibility, keep_gps=parsed.gps)
+                       visibility=parsed.visibility, keep_gps=parsed.gps, presets=tuple(parsed.presets))
 
 
 async def upload(request: Request, *, owner: str, org: str | None, settings: ApiSettings, originals: Bucket,
                  images: ImageRepository, bus: EventBus, quotas: Quotas, pool: ThreadPoolExecutor,
-                 limits: ImageLimits, batch: bool) -> list[tuple[str, ingest.Outcome | DarkroomError]]:
+                 limits: ImageLimits, batch: bool, idempotency: Attempt | None = None,
+                 ) -> list[tuple[str, ingest.Outcome | DarkroomError]]:
     """Receive the form, then commit each staged file. For one file, a refusal
     is raised; in a batch, each file's outcome or refusal is reported. A
     request that says it is bigger than the quota's room is refused before a
-    byte is read."""
+    byte is read. With an Idempotency-Key, a request seen before gets its
+    first answer again (idempotency.py)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit():
         await run_in_threadpool(quotas.check, account_of(owner, org), int(declared) - FORM_SLACK)
@@ -172,9 +175,13 @@ async def upload(request: Request, *, owner: str, org: str | None, settings: Api
                         batch=batch)
     try:
         meta = meta_from(got.fields)
-    except InvalidField:
+        replayed = await idempotency.replay(got) if idempotency else None
+    except BaseException:
         await discard(originals, got.staged())
         raise
+    if replayed is not None:
+        await discard(originals, got.staged())
+        return replayed
     results: list[tuple[str, ingest.Outcome | DarkroomError]] = []
     for filename, item in got.files:
         if isinstance(item, DarkroomError):
@@ -195,4 +202,4 @@ async def upload(request: Request, *, owner: str, org: str | None, settings: Api
                 raise
             log.warning("commit failed filename=%s error=%s", filename, exc)
             results.append((filename, EngineUnavailable("a storage engine did not answer; retry")))
-    return results
+    return await idempotency.remember(results) if idempotency else results

@@ -9,7 +9,7 @@ Order of work, each done once:
      rung (a 12 MP JPEG decodes at 1/4 scale for half the CPU of a whole one)
   4. steps.ON_LOAD to the top rung, pulled into memory: decode, resize and
      colour in one pass over strips of the original; then steps.IN_MEMORY
-     (orientation, metadata)
+     (orientation, metadata, and a transform's edits)
   5. cascade: each smaller rung is resized from the previous one
   6. per rung and format, steps.FINISH and encode; placeholders from the
      smallest rung
@@ -33,7 +33,7 @@ def render_ladder(data: bytes, options: LadderOptions = DEFAULTS) -> Ladder:
     sizes = plan_sizes(*src.upright, options.rungs)
     geometry = [options.transform(w, h, options.formats[0]) for w, h in sizes]
 
-    rungs = [_top(data, src, geometry[0], options.max_pixels)]
+    rungs = [top(data, src, geometry[0], options.max_pixels)]
     for t in geometry[1:]:
         rungs.append(steps.run(steps.CASCADE, rungs[-1], t).copy_memory())
     rungs.reverse()  # smallest first
@@ -60,10 +60,12 @@ def render(data: bytes, transform: Transform, limits: ImageLimits | None = None)
     if transform.width * transform.height > limits.max_pixels:
         raise ValueError(f"{transform.width}x{transform.height} is over {limits.max_pixels} pixels")
     src = decode.probe(data, limits.max_pixels, limits.max_frames)
-    return _rendition(_top(data, src, transform, limits.max_pixels), transform)
+    return _rendition(top(data, src, transform, limits.max_pixels), transform)
 
 
-def _top(data: bytes, src: decode.Source, t: Transform, max_pixels: int) -> pyvips.Image:
+def top(data: bytes, src: decode.Source, t: Transform, max_pixels: int) -> pyvips.Image:
+    """The original as `t` resizes and edits it, in memory (the ladder's top
+    rung, a transform's output before its format's FINISH)."""
     # Every frame of an animation is held at once: its total, in and out,
     # stays under the pixel limit, else the output shows the first frame.
     animated = (t.animated and src.animated
@@ -75,10 +77,11 @@ def _top(data: bytes, src: decode.Source, t: Transform, max_pixels: int) -> pyvi
 
 
 def _rendition(image: pyvips.Image, t: Transform) -> Rendition:
-    data = encode.encode(steps.run(steps.FINISH, image, t), t)
+    finished = steps.run(steps.FINISH, image, t)
+    data = encode.encode(finished, t)
     return Rendition(
-        width=t.width,
-        height=t.height,
+        width=finished.width,
+        height=steps.page_height(finished),
         format=t.format,
         content_type=CONTENT_TYPES[t.format],
         data=data,

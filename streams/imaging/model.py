@@ -8,6 +8,7 @@ process pool and compare by value in tests."""
 from dataclasses import dataclass, field
 
 from schemas.media import ImageLimits
+from schemas.transforms import DEFAULT_QUALITY
 
 RUNGS = (150, 320, 640, 1280, 2048)  # longest edge, px
 
@@ -22,15 +23,36 @@ WHITE: RGB = (255, 255, 255)
 
 
 @dataclass(frozen=True)
+class Crop:
+    """A box cut from the resized image: where, by compass point (`c`, `n`,
+    `ne`, ... `nw`) or `smart` (the most interesting part, libvips' attention)."""
+
+    width: int
+    height: int
+    gravity: str = "c"
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """A mark already sized and faded for one output (streams.imaging.recipe
+    makes it): 8-bit sRGB with alpha, laid over every frame at (left, top)."""
+
+    rgba: bytes = field(repr=False)
+    width: int
+    height: int
+    left: int
+    top: int
+
+
+@dataclass(frozen=True)
 class Transform:
     """The whole recipe of one output image, so that the same original and
     the same Transform always give the same bytes (variant keys are content
     addresses). The steps read the geometry and look, the encoder the rest.
-    The ladder makes one per rung and format; the on-demand render service
-    adds its own fields here (fit, gravity, rotate, filters, watermark) and
-    the steps that read them."""
+    The ladder makes one per rung and format, with none of the edits; an
+    on-demand transform (streams.imaging.recipe.plan) may ask for them."""
 
-    width: int  # output size, upright (after EXIF orientation)
+    width: int  # the size the original is resized to, upright (after EXIF orientation)
     height: int
     format: str = "jpeg"  # a key of CONTENT_TYPES
     quality: int = 85  # the encoder's Q: JPEG and WebP 0-100, AVIF 0-100
@@ -40,12 +62,27 @@ class Transform:
     progressive: bool = False  # JPEG: progressive scans; PNG: Adam7
     background: RGB = WHITE  # under transparent pixels, for formats without alpha
     animated: bool = False  # keep every frame where the format can carry them
+    # The edits, in the order they run (edits.EDITS), on the resized upright image:
+    crop: Crop | None = None  # then the output is this box
+    rotate: int = 0  # clockwise: 0, 90, 180, 270
+    flip: str = ""  # "h", "v" or "hv" (mirror left-right, top-bottom)
+    brightness: int = 0  # -100..100: % of full scale added
+    contrast: int = 0  # -100..100: % more or less slope around mid-grey
+    blur: float = 0.0  # gaussian sigma, px
+    sharpen: float = 0.0  # sigma, px
+    watermark: Watermark | None = None
 
     def __post_init__(self) -> None:
         if self.width < 1 or self.height < 1:
             raise ValueError(f"bad output size {self.width}x{self.height}")
         if self.format not in CONTENT_TYPES:
             raise ValueError(f"unknown output format {self.format!r}")
+
+    @property
+    def output(self) -> tuple[int, int]:
+        """The size of the result (of one frame)."""
+        width, height = (self.crop.width, self.crop.height) if self.crop else (self.width, self.height)
+        return (height, width) if self.rotate in (90, 270) else (width, height)
 
 
 def _limits() -> ImageLimits:
@@ -58,16 +95,16 @@ class LadderOptions:
 
     rungs: tuple[int, ...] = RUNGS
     avif: bool = False  # an AVIF encode costs ~9x a WebP one (speed 8): opt-in
-    jpeg_quality: int = 85
+    jpeg_quality: int = DEFAULT_QUALITY["jpeg"]  # a transform's default too (schemas.transforms)
     # Progressive is ~6% smaller and shows a whole blurry picture early, but
     # encodes ~6x slower than baseline (bench/ladder.py); resize is the
     # pipeline's main cost, so baseline unless DARKROOM_RESIZE_JPEG_PROGRESSIVE.
     jpeg_progressive: bool = False
-    webp_quality: int = 80
+    webp_quality: int = DEFAULT_QUALITY["webp"]
     # method 1 encodes ~3x faster than libwebp's default 4 for ~5% more bytes
     # (see bench/ladder.py); 0 saves a little more time but loses more bytes.
     webp_method: int = 1
-    avif_quality: int = 60
+    avif_quality: int = DEFAULT_QUALITY["avif"]
     avif_speed: int = 8
     # Checked from the header, before decoding. Both default to the one setting
     # the API and every stage read (schemas.media.ImageLimits, DARKROOM_IMAGE_*).

@@ -6,11 +6,15 @@ variants out is cheap next to the work (~1 MB each way)."""
 import asyncio
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from typing import ParamSpec, TypeVar
 
 from .model import Ladder, LadderOptions
 
 _DEFAULTS = LadderOptions()
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def new_pool(workers: int | None = None, max_tasks_per_child: int = 500) -> ProcessPoolExecutor:
@@ -40,3 +44,10 @@ async def render_in(pool: ProcessPoolExecutor, data: bytes, options: LadderOptio
 
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(pool, render_ladder, data, options)
+
+
+async def run_in(pool: ProcessPoolExecutor, work: Callable[P, R], *args: P.args, **_: P.kwargs) -> R:
+    """Await `work(*args)` in the pool (a module-level function: it is pickled
+    by name). Its exceptions come back as they were raised."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(pool, work, *args)

@@ -9,7 +9,10 @@ management touches the output's pixels (~3 MP for the largest variant), never
 the original's. Nothing runs until decode.pixels pulls the result: libvips
 then decodes, resizes and converts in one pass over strips of the original.
 IN_MEMORY runs on that top rung: turning needs random access, which a
-decoder streaming strips cannot give ("out of order read").
+decoder streaming strips cannot give ("out of order read"). It ends with
+the edits an on-demand transform may ask for (edits.EDITS: crop, rotate,
+flip, brightness and contrast, blur, sharpen, watermark), which a ladder's
+Transform never does.
 CASCADE makes each smaller rung from the one above it, in memory.
 FINISH fits a rung to one output format, just before it is encoded."""
 
@@ -18,8 +21,9 @@ from typing import cast
 
 import pyvips
 
-from . import icc
+from . import edits, icc
 from .model import ANIMATABLE, WITH_ALPHA, Transform
+from .pages import orientation, page_height, per_page
 
 Step = Callable[[pyvips.Image, Transform], pyvips.Image]
 
@@ -35,17 +39,10 @@ def resize(image: pyvips.Image, t: Transform) -> pyvips.Image:
     Alpha is premultiplied around the resample, so the colour of transparent
     pixels cannot bleed into visible edges; an animation is resized page by
     page, so no frame bleeds into the next."""
-    width, height = (t.height, t.width) if _orientation(image) in (5, 6, 7, 8) else (t.width, t.height)
-    page = page_height(image)
-    if (image.width, page) == (width, height):
+    width, height = (t.height, t.width) if orientation(image) in (5, 6, 7, 8) else (t.width, t.height)
+    if (image.width, page_height(image)) == (width, height):
         return image
-    if page == image.height:
-        return _resize_one(image, width, height)
-    pages = [_resize_one(image.crop(0, top, image.width, page), width, height)
-             for top in range(0, image.height, page)]
-    out = pyvips.Image.arrayjoin(pages, across=1).copy()
-    out.set_type(pyvips.GValue.gint_type, "page-height", height)
-    return out
+    return per_page(image, lambda page: _resize_one(page, width, height))
 
 
 def _resize_one(image: pyvips.Image, width: int, height: int) -> pyvips.Image:
@@ -64,22 +61,9 @@ def apply_orientation(image: pyvips.Image, t: Transform) -> pyvips.Image:
     """Make pixels upright from the EXIF orientation (libvips drops the tag).
     Animations keep their frames as they are: GIF has no EXIF, and a strip
     of pages cannot be turned as one image."""
-    if _orientation(image) == 1 or page_height(image) != image.height:
+    if orientation(image) == 1 or page_height(image) != image.height:
         return image
     return image.autorot()
-
-
-def page_height(image: pyvips.Image) -> int:
-    """Height of one frame: animations are loaded as a strip of pages."""
-    if "page-height" not in image.get_fields():
-        return image.height
-    page = image.get("page-height")
-    return page if isinstance(page, int) and page > 0 and image.height % page == 0 else image.height
-
-
-def _orientation(image: pyvips.Image) -> int:
-    value = image.get("orientation") if "orientation" in image.get_fields() else 1
-    return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
 # -------------------------------------------------------------------- colour
@@ -169,7 +153,7 @@ def flatten(image: pyvips.Image, t: Transform) -> pyvips.Image:
 
 
 ON_LOAD: tuple[Step, ...] = (resize, to_srgb)
-IN_MEMORY: tuple[Step, ...] = (apply_orientation, strip_metadata)
+IN_MEMORY: tuple[Step, ...] = (apply_orientation, strip_metadata, *edits.EDITS)
 CASCADE: tuple[Step, ...] = (resize,)
 FINISH: tuple[Step, ...] = (first_frame, drop_opaque_alpha, flatten)
 

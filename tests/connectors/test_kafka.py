@@ -2,7 +2,7 @@ import uuid
 
 import pytest
 
-from connectors import kafka
+from connectors import groups, kafka
 from connectors.settings import KafkaSettings
 from schemas.topics import Topic
 
@@ -41,7 +41,7 @@ def test_round_trip_in_a_consumer_group_over_partitions():
 
     assert received == sent
     assert len(partitions_seen) > 1, "keys should spread over several partitions"
-    assert kafka.consumer_lag(settings, group, topic.name) == 0
+    assert groups.lag(settings, group, [topic.name]) == 0
 
 
 def test_ensure_topics_is_idempotent_and_keeps_declared_partitions():

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from devstack import engines
 
-from connectors import kafka
+from connectors import groups as kafka_groups
 from connectors.settings import KafkaSettings
 
 pytestmark = pytest.mark.integration
@@ -47,11 +47,10 @@ def test_every_stage_runs_from_the_image_and_joins_its_own_group(stack, docker_c
     groups = {f"darkroom-{s.command[1]}" for s in workers}
     stack.start_services(docker_client, stack.addresses, workers)
     try:
-        admin = kafka.admin(KafkaSettings())
+        settings = KafkaSettings()
         deadline = time.monotonic() + 240
         while True:
-            described = {g: f.result() for g, f in admin.describe_consumer_groups(list(groups)).items()}
-            members = {g: len(d.members) for g, d in described.items()}
+            members = {g: kafka_groups.members(settings, g) for g in groups}
             if all(members.values()) or time.monotonic() > deadline:
                 break
             time.sleep(1)

@@ -44,6 +44,7 @@ def test_the_check_names_a_manifest_that_runs_or_watches_the_wrong_thing(tmp_pat
     stages = stages.replace("maxReplicaCount: 6", "maxReplicaCount: 7", 1)
     stages = stages.replace("consumerGroup: darkroom-indexing",
                             "consumerGroup: darkroom-indexing\n        topic: darkroom.image.uploaded", 1)
+    stages = stages.replace("topic: darkroom.image.variants.ready", "limitToPartitionsWithLag: \"true\"", 1)
     (base / "stages.yaml").write_text(stages)
     (base / "forgotten.yaml").write_text("kind: Secret\nmetadata: {name: forgotten}\n")
     problems = k8s_check.problems(k8s=base)
@@ -54,5 +55,9 @@ def test_the_check_names_a_manifest_that_runs_or_watches_the_wrong_thing(tmp_pat
         f"{read}: leave `topic` out to watch them all",
         "ScaledObject darkroom-resize scales to 7 replicas, past 6 partitions",
         "ScaledObject darkroom-tagging watches the groups ['darkroom-resize'], not darkroom-tagging",
+        "ScaledObject darkroom-tagging limits to partitions with lag without naming a topic: "
+        "KEDA refuses that",
+        "ScaledObject darkroom-tagging watches the topics ['None'], the stage reads "
+        "['darkroom.image.variants.ready']",
         "base/kustomization.yaml does not apply forgotten.yaml",
     ]

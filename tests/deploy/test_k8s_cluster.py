@@ -21,6 +21,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from confluent_kafka import KafkaException
 from devstack.k8s_cluster import API_URL, Cluster
 from devstack.settings_env import settings_from_env
 
@@ -35,8 +36,10 @@ from tests.streams.stages import seed_upload
 pytestmark = pytest.mark.k8s
 
 TEST_SECONDS = 900  # the test itself once the cluster runs (both steps, with margin)
-UP_SECONDS = 600  # `up` on cached binaries: images into the node, engines, Darkroom
-FLOOD = 240  # records on the resize topic: 12 replicas' worth at lagThreshold 20, capped at 6
+REST_SECONDS = 600  # before the flood: the first test's lag gone, KEDA's cooldown over
+UP_SECONDS = 900  # `up` on cached binaries: images into the node, engines, Darkroom
+SUITE_SECONDS = 45 * 60  # the rest of `./darkroom test` after this module (about 30 min here)
+FLOOD = 240  # records on the resize topic: 12 replicas' worth at lagThreshold 20 (the local overlay caps 3)
 TIMINGS: dict[str, object] = {}
 
 
@@ -51,11 +54,12 @@ def _skip_unless_wanted(config: pytest.Config, cluster: Cluster) -> None:
     if not deadline:
         pytest.skip("NOT RUN: the Kubernetes cluster test runs alone (`./darkroom test -m k8s`) "
                     "or in CI when its time budget allows")
-    needed = cluster.cold_seconds() + UP_SECONDS + TEST_SECONDS
+    needed = cluster.cold_seconds() + UP_SECONDS + TEST_SECONDS + SUITE_SECONDS
     left = float(deadline) - time.time()
     if left < needed:
         reason = (f"NOT RUN (CI time budget): the Kubernetes cluster test needs about {needed / 60:.0f} min "
-                  f"here (builds not cached: {cluster.cold_seconds() / 60:.0f} min) and CI has "
+                  f"here with the rest of the suite (builds not cached: {cluster.cold_seconds() / 60:.0f} "
+                  f"min) and CI has "
                   f"{left / 60:.0f} min left; run it alone with `./darkroom test -m k8s`")
         print(f"\n*** {reason}", flush=True)
         pytest.skip(reason)
@@ -67,7 +71,7 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     _skip_unless_wanted(request.config, cluster)
     was_up = bool(cluster.status()["cluster"]["healthy"])
     started = time.monotonic()
-    cluster.up()
+    cluster.up(build=False)  # the images `./darkroom test` built before the session
     TIMINGS["up_s"] = round(time.monotonic() - started, 1)
     TIMINGS["up_steps_s"] = dict(cluster.timings)
     try:
@@ -82,13 +86,17 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
 def _wait(what: str, check, timeout_s: float, every_s: float = 1.0):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        found = check()
+        try:
+            found = check()
+        except (RuntimeError, KafkaException, httpx.HTTPError):  # a loaded machine: try again
+            found = None
         if found:
             return found
         time.sleep(every_s)
     raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
 
 
+@pytest.mark.timeout(TEST_SECONDS + 300)
 def test_photos_uploaded_through_the_api_become_ready_and_searchable(cluster):
     key = cluster.secrets()["DARKROOM_API_DEV_API_KEY"]
     auth = {"Authorization": f"Bearer {key}"}
@@ -128,6 +136,7 @@ def _replicas(cluster: Cluster) -> tuple[int, int]:
     return got["spec"].get("replicas", 0), got["status"].get("readyReplicas", 0)
 
 
+@pytest.mark.timeout(REST_SECONDS + TEST_SECONDS + 300)
 def test_keda_scales_resize_on_its_lag_and_back(cluster, monkeypatch):
     env = cluster.host_env()
     for name, value in env.items():  # seed_upload's stores read the environment
@@ -137,7 +146,9 @@ def test_keda_scales_resize_on_its_lag_and_back(cluster, monkeypatch):
     events = [seed_upload(images, data[i % len(data)], owner="k8s-flood", size=(1600, 1200))
               for i in range(FLOOD)]
     settings = settings_from_env(KafkaSettings, env)
-    assert _replicas(cluster) == (1, 1)
+    # From rest: no lag left from before, one replica (KEDA's cooldown may still be running).
+    _wait("resize at rest", lambda: _lag(settings) == 0 and _replicas(cluster) == (1, 1), REST_SECONDS,
+          every_s=3)
     producer = kafka.producer(settings)
     started = time.monotonic()
     for event in events:  # for resize alone: metadata and indexing skip them
@@ -149,23 +160,29 @@ def test_keda_scales_resize_on_its_lag_and_back(cluster, monkeypatch):
     most, most_ready, scaled_at, drained_at = 1, 1, None, None
     deadline = time.monotonic() + TEST_SECONDS
     while time.monotonic() < deadline:
-        desired, ready = _replicas(cluster)
+        time.sleep(2)
+        try:
+            (desired, ready), lag = _replicas(cluster), _lag(settings)
+        except (RuntimeError, KafkaException):  # a loaded machine: a sample missed, not a failure
+            continue
         most, most_ready = max(most, desired), max(most_ready, ready)
         if desired > 1 and scaled_at is None:
             scaled_at = time.monotonic() - started
-        offsets = groups.partition_offsets(settings, "darkroom-resize", [topics.IMAGE_UPLOADED.name])
-        lag = sum(p.lag for p in offsets)
         if lag == 0 and drained_at is None:
             drained_at = time.monotonic() - started
         if drained_at is not None and desired == 1 and scaled_at is not None:
             break
-        time.sleep(2)
     TIMINGS["flood"] |= {"scaled_up_after_s": _round(scaled_at), "most_replicas": most,
                          "most_ready_replicas": most_ready, "drained_after_s": _round(drained_at),
                          "back_to_one_after_s": _round(time.monotonic() - started)}
     assert scaled_at is not None, f"KEDA never scaled resize up: {TIMINGS}"
     assert drained_at is not None, f"the lag did not drain: {TIMINGS}"
     assert _replicas(cluster)[0] == 1, f"resize did not scale back down: {TIMINGS}"
+
+
+def _lag(settings: KafkaSettings) -> int:
+    offsets = groups.partition_offsets(settings, "darkroom-resize", [topics.IMAGE_UPLOADED.name])
+    return sum(p.lag for p in offsets)
 
 
 def _round(value: float | None) -> float | None:

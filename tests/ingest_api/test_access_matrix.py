@@ -80,7 +80,8 @@ def world(client, workers):
     album = client.post("/v1/albums", headers=owner, json={"name": "Matrix", "org": org}).json()["id"]
     images, shares = {}, {}
     for n, visibility in enumerate(VISIBILITIES):
-        photo = full_jpeg(size=(800, 600), seed=700 + n)  # with EXIF GPS
+        # With EXIF GPS; no larger than the rungs rendered at upload (none on demand: no render service here).
+        photo = full_jpeg(size=(640, 480), seed=700 + n)
         fields = {"title": f"{WORD} {visibility}", "visibility": visibility, "gps": "true"}
         response = client.post("/v1/images", headers=owner, params={"album": album},
                                files={"file": (f"{visibility}.jpg", photo)}, data=fields)

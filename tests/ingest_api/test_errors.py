@@ -62,3 +62,35 @@ def test_core_engine_and_unknown_errors_are_mapped(offline_client, error, status
     response = client.get("/boom")
     assert _shape(response) == (status, code)
     assert "secret detail" not in response.text and "Traceback" not in response.text
+
+
+def test_a_wrong_method_names_every_method_the_path_takes(offline_client):
+    client, _ = offline_client
+    response = client.put("/v1/images/x", headers=bearer(DEV_KEY))
+    assert _shape(response) == (405, "method_not_allowed")
+    assert set(response.headers["allow"].split(", ")) == {"GET", "PATCH", "DELETE"}
+
+
+@pytest.mark.parametrize("fields", [{"title": "a\x00b"}, {"tags": "fine,bell\x07"},
+                                    {"description": "red \x1b[31m"}], ids=["nul-title", "bell-tag", "escape"])
+def test_control_characters_are_refused_in_words(offline_client, fields):
+    client, store = offline_client
+    response = client.post("/v1/images", headers=bearer(DEV_KEY), data=fields,
+                           files={"file": ("a.jpg", b"\xff\xd8\xff" + b"0" * 100)})
+    assert _shape(response) in {(422, "invalid_field"), (422, "corrupt_image")}
+    assert store.objects == {}
+    patched = client.patch("/v1/images/01J00000000000000000000000", headers=bearer(DEV_KEY), json=fields)
+    assert _shape(patched) == (422, "invalid_request")
+
+
+def test_the_document_says_what_anonymous_callers_may_do_and_what_an_upload_needs(offline_client):
+    client, _ = offline_client
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {} in paths["/v1/images/{image_id}"]["get"]["security"]  # anonymous callers welcome
+    assert {} not in paths["/v1/images/{image_id}"]["patch"]["security"]
+    form = paths["/v1/images"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert form["required"] == ["file"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            if path.startswith("/v1/"):
+                assert {"401", "422", "429", "503"} <= set(operation["responses"]), (method, path)

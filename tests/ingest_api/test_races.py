@@ -46,7 +46,7 @@ def pool():
 
 def _render(state, pool, event: ImageUploaded, meanwhile=None):
     deps = resize.Deps(originals=state.store.originals, variants=Interrupted(state.store.variants, meanwhile),
-                       images=state.images, pool=pool, options=imaging.LadderOptions())
+                       images=state.images, presets=state.presets, pool=pool, options=imaging.LadderOptions())
     return asyncio.run(resize.process(event, deps))
 
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 FIELDS = {"id", "owner", "title", "description", "tags", "visibility", "status", "reason", "failure_code",
           "width", "height", "frames", "mime_type", "byte_size", "created_at", "variants", "srcset",
-          "placeholder", "dominant_color", "file_url", "duplicate"}
+          "placeholder", "dominant_color", "file_url", "presets", "duplicate"}
 
 
 def _new(client, user: str, seed: int, **fields) -> str:

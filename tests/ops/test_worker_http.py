@@ -1,4 +1,4 @@
-"""A worker's endpoint for Kubernetes and Prometheus (observability/worker.py),
+"""A worker's endpoint for Kubernetes and Prometheus (streams/observability/worker.py),
 and its graceful stop: on SIGTERM it finishes, commits and exits 0."""
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from connectors import kafka
+from connectors import groups, kafka
 from connectors.settings import KafkaSettings
 from schemas.topics import Topic
 
@@ -45,4 +45,4 @@ def test_faust_agent_consumes_a_topic_in_its_own_group():
         output, _ = worker.communicate(timeout=30)
     assert received == {f"k{i}": f"HELLO {i}" for i in range(10)}, output.decode()[-2000:]
     # The agent committed what it consumed, in the stage's own consumer group.
-    assert kafka.consumer_lag(settings, f"darkroom-echo-{run}", source.name) == 0
+    assert groups.lag(settings, f"darkroom-echo-{run}", [source.name]) == 0

@@ -50,9 +50,14 @@ def test_variants_are_made_oriented_stripped_and_served_through_the_cache(images
     [value] = events_for(topics.IMAGE_VARIANTS_READY.name, event.image_id, 1, DEADLINE_S)
     ready = VariantsReady.parse(value)
 
-    sizes = sorted({(v.width, v.height) for v in ready.variants})
-    assert sizes == [(113, 150), (240, 320), (480, 640), (960, 1280), (1200, 1600)]
+    # Every rung is listed; only those up to 640 are made now, the rest on their first request.
+    sizes = sorted({(v.width, v.height, v.on_demand) for v in ready.variants})
+    assert sizes == [(113, 150, False), (240, 320, False), (480, 640, False), (960, 1280, True),
+                     (1200, 1600, True)]
     assert {v.format for v in ready.variants} == {"jpeg", "webp"}
+    assert all(v.byte_size == 0 and v.key.startswith(f"public/v/{event.image_id}/t/")
+               for v in ready.variants if v.on_demand)
+    assert not store.variants.keys(f"public/v/{event.image_id}/t/")  # nothing rendered ahead
     assert ready.dominant_color.startswith("#") and ready.placeholder
 
     record = images.get(event.image_id)
@@ -61,7 +66,7 @@ def test_variants_are_made_oriented_stripped_and_served_through_the_cache(images
 
     cache = NginxSettings()
     bucket = store.variants.name
-    for variant in ready.variants:
+    for variant in (v for v in ready.variants if not v.on_demand):  # on demand: tests/render
         url = f"{cache.url}/{bucket}/{variant.key}"
         first, second = httpx.get(url), httpx.get(url)
         assert (first.status_code, second.status_code) == (200, 200)

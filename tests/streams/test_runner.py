@@ -219,7 +219,8 @@ def test_an_engine_away_is_retried_with_growing_backoff_and_never_dead_lettered(
     for attempt, delay in enumerate(retried.sleeps, start=1):
         low, high = _bounds(attempt)
         assert low <= delay <= high, (attempt, delay)
-    assert retried.sleeps == sorted(retried.sleeps) and retried.sleeps[-1] > 10 * retried.sleeps[0]
+    # Growing: each wait is within its doubling's bounds (two neighbours may swap within the jitter).
+    assert retried.sleeps[-1] > 10 * retried.sleeps[0]
 
 
 # ------------------------------------------------- unexpected, repeated

@@ -4,6 +4,8 @@
 set -euo pipefail
 context=$1
 cache=${DARKROOM_CACHE:-/var/cache/darkroom}/pip
+# The page's npm libraries (a no-op when the checkout has them already).
+bash "$context/src/ingest-api/ingest_api/web/vendor.sh" "$context/src/ingest-api/ingest_api/web"
 python3 -m pip wheel -q --cache-dir "$cache" --wheel-dir "$context/wheels" "$context/src"
 # The tagging model, exported once on the host by ./darkroom's install
 # (python -m streams.classify.export); the image carries the .onnx, not torch.

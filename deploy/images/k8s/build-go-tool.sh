@@ -18,18 +18,9 @@ cache=${DARKROOM_CACHE:-/var/cache/darkroom}
 bin=$cache/k8s/$tool-$version/$tool
 if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
 
-export GOPATH=$cache/go/gopath GOMODCACHE=$cache/go/gopath/pkg/mod GOCACHE=$cache/go/gocache
-export GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off GOFLAGS="-mod=mod -buildvcs=false" GONOSUMDB=$module
 mkdir -p "$(dirname "$bin")"
-read -r dir sum < <(go mod download -json "$module@$version" \
-  | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["Dir"], d["Sum"])')
-if [ "$sum" != "$module_sum" ]; then
-  echo "build-go-tool.sh: $module@$version hash $sum, expected $module_sum" >&2
-  exit 1
-fi
-src=$(mktemp -d "$cache/k8s/$tool-src.XXXXXX")
-trap 'chmod -R u+w "$src"; rm -rf "$src"' EXIT
-cp -r "$dir/." "$src/" && chmod -R u+w "$src"
+source "$(dirname "$0")/../go-module.sh"
+go_module_source "$module" "$version" "$module_sum" "$cache/k8s"
 if [ "$tool" = coredns ]; then
   # The plugins a cluster's DNS uses (the kubeadm Corefile's), so the cloud
   # providers' SDKs are never compiled. The Corefile is in devstack/k8s_addons.py.

@@ -11,8 +11,7 @@
 # 8.5 on an idle 2-core machine (2 GB peak); a binary that exists is never rebuilt.
 set -euo pipefail
 version=${KUBE_VERSION:-v1.35.4}
-# sum.golang.org is not reachable here: the module's own hash is pinned, and its
-# dependencies are checked against its go.sum (the staging modules are not in it).
+# The module's own hash, pinned (../go-module.sh); its go.sum does not list the staging modules.
 case $version in
   v1.35.4) module_sum=h1:o/8dBC/pHVpYoGV4OAIytAlNPZbdYVTXJHoYvXC4qzM= ;;
   *) echo "build-kube.sh: no module hash known for Kubernetes $version; add it here" >&2; exit 1 ;;
@@ -25,16 +24,11 @@ missing=()
 for name in "${wanted[@]}"; do [ -x "$bin/$name" ] || missing+=("./cmd/$name"); done
 if [ ${#missing[@]} -eq 0 ]; then echo "$bin"; exit 0; fi
 
-# One Go cache for every cluster build (Kubernetes, KEDA, CoreDNS share client-go and friends).
-export GOPATH=$cache/go/gopath GOMODCACHE=$cache/go/gopath/pkg/mod GOCACHE=$cache/go/gocache
-export GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off GOFLAGS="-mod=mod -buildvcs=false" GONOSUMDB=k8s.io
 mkdir -p "$bin" "$cache/k8s"
-read -r dir sum < <(go mod download -json "k8s.io/kubernetes@$version" \
-  | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["Dir"], d["Sum"])')
-if [ "$sum" != "$module_sum" ]; then
-  echo "build-kube.sh: k8s.io/kubernetes@$version hash $sum, expected $module_sum" >&2
-  exit 1
-fi
+# One Go cache for every cluster build (Kubernetes, KEDA, CoreDNS share client-go and friends).
+source "$(dirname "$0")/../go-module.sh"
+go_module k8s.io/kubernetes "$version" "$module_sum"
+export GONOSUMDB=k8s.io  # the staging modules too
 # A writable copy, kept so a later build of other binaries reuses its resolved go.mod.
 src=$cache/k8s/src-$version
 if [ ! -f "$src/.prepared" ]; then

@@ -7,6 +7,8 @@ run=/run/darkroom-nginx
 cache=/var/cache/nginx-darkroom
 
 : "${MINIO_UPSTREAM:=minio:9000}"
+: "${RENDER_UPSTREAM:=render:8000}"
+: "${VARIANTS_BUCKET:=darkroom-variants}"
 : "${CACHE_MAX_SIZE:=1g}"
 : "${CACHE_INACTIVE:=30d}"
 : "${CACHE_DEFAULT_TTL:=1h}"
@@ -26,7 +28,7 @@ ORIGIN_SECRET=${DARKROOM_DELIVERY_ORIGIN_SECRET:-}
 : "${DARKROOM_DELIVERY_SIGNING_KEYS:?DARKROOM_DELIVERY_SIGNING_KEYS is required}"
 
 # Values are pasted into the config: refuse anything that could end a directive.
-for name in MINIO_UPSTREAM CACHE_MAX_SIZE CACHE_INACTIVE CACHE_DEFAULT_TTL CACHE_NOT_FOUND_TTL \
+for name in MINIO_UPSTREAM RENDER_UPSTREAM VARIANTS_BUCKET CACHE_MAX_SIZE CACHE_INACTIVE CACHE_DEFAULT_TTL CACHE_NOT_FOUND_TTL \
             NGINX_WORKER_PROCESSES NGINX_ERROR_LOG_LEVEL NGINX_RESOLVER PURGE_TOKEN ORIGIN_SECRET; do
   case ${!name} in
     *[\;\{\}\$\"\'\\@\|]* | "") echo "entrypoint: bad value for $name: '${!name}'" >&2; exit 64 ;;
@@ -36,6 +38,8 @@ done
 mkdir -p "$run" "$cache/objects" "$cache/tmp"
 for template in nginx proxy; do
   sed -e "s|@MINIO_UPSTREAM@|$MINIO_UPSTREAM|g" \
+      -e "s|@RENDER_UPSTREAM@|$RENDER_UPSTREAM|g" \
+      -e "s|@VARIANTS_BUCKET@|$VARIANTS_BUCKET|g" \
       -e "s|@CACHE_MAX_SIZE@|$CACHE_MAX_SIZE|g" \
       -e "s|@CACHE_INACTIVE@|$CACHE_INACTIVE|g" \
       -e "s|@CACHE_DEFAULT_TTL@|$CACHE_DEFAULT_TTL|g" \

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import docker
 
-from devstack import bootstrap, docker_engine, engines, images, k8s_cli, log, ops_cli, status
+from devstack import bootstrap, docker_engine, engines, images, k8s_cli, log, ops_cli, status, upload
 from devstack.stack import Stack, StackError
 from streams import registry
 
@@ -131,6 +131,10 @@ def cmd_test(args: argparse.Namespace) -> int:
     return result.returncode
 
 
+def cmd_upload(args: argparse.Namespace) -> int:
+    return upload.run(args)
+
+
 def cmd_k8s(args: argparse.Namespace) -> int:
     return k8s_cli.run(args)
 
@@ -156,6 +160,9 @@ def main() -> int:
     worker = commands.add_parser("worker", help="run one stream stage in the foreground")
     # Checked in cmd_worker against the declared stages (finding them imports every stage).
     worker.add_argument("stage", help="a stage declared in streams/ (resize, metadata, ...)")
+    upload_cmd = commands.add_parser("upload", help="upload files and folders of photos, resumably, with "
+                                                   "progress (also the command darkroom-upload)")
+    upload.add_arguments(upload_cmd)
     k8s_cli.register(commands)
     ops_cli.register(commands)
     argv = sys.argv[1:]

@@ -154,8 +154,22 @@ def main_job(api: str, api_key: str, timeout_s: float = 300) -> bool:
         print(f"  {name}: {record['status']} in {record['seconds']:.1f} s"
               + (f" ({record.get('reason')})" if record["status"] == "failed" else ""))
         for variant in record.get("variants", []):
-            print(f"    {variant['width']}x{variant['height']} {variant['format']:<5} {variant['url']}")
+            later = " (on demand)" if variant.get("on_demand") else ""
+            size = f"{variant['width']}x{variant['height']}"
+            print(f"    {size} {variant['format']:<5} {variant['url']}{later}")
+        if record["status"] == "ready":
+            print(f"    transform: {_transform_url(api, headers, image_id)}")
+    print(f"the page: {api}/photos (sign up, or sign in with the dev key of `./darkroom status --json`)")
+    print(f"the API's docs: {api}/docs")
     return len(done) == len(started) and all(r["status"] == "ready" for r in done.values())
+
+
+def _transform_url(api: str, headers: dict[str, str], image_id: str) -> str:
+    """A signed transform URL the API mints (a smart 400 px square in WebP, watermarked)."""
+    params: dict[str, str | int] = {"w": 400, "h": 400, "fit": "fill", "gravity": "smart",
+                                    "format": "webp", "watermark": "text:Darkroom", "redirect": "false"}
+    answer = httpx.get(f"{api}/v1/images/{image_id}/transform", params=params, headers=headers, timeout=30)
+    return answer.json()["url"] if answer.status_code == 200 else f"refused: {answer.text}"
 
 
 def wait_for_api(api: str, timeout_s: float = 120) -> None:

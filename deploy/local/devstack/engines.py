@@ -17,13 +17,14 @@ from typing import Any, Generic, TypeVar
 
 from pydantic_settings import BaseSettings
 
-from connectors import cassandra, elasticsearch, kafka, minio, nginx
+from connectors import cassandra, elasticsearch, kafka, minio, nginx, tus
 from connectors.settings import (
     CassandraSettings,
     ElasticsearchSettings,
     KafkaSettings,
     MinioSettings,
     NginxSettings,
+    TusSettings,
 )
 from devstack import images
 from devstack.settings_env import settings_from_env  # re-exported: engines.settings_from_env
@@ -133,13 +134,31 @@ MINIO = declare(Engine(
 NGINX = declare(Engine(
     "nginx", images.NGINX, 8080, 18080, "/var/cache/nginx-darkroom", "256m",
     NginxSettings, lambda address: {"url": address}, nginx.wait_ready,
-    {"MINIO_UPSTREAM": f"{MINIO.name}:{MINIO.port}"},
+    {"MINIO_UPSTREAM": f"{MINIO.name}:{MINIO.port}",
+     # Its cache keys of transforms are their stored objects' paths (schemas/transforms.py).
+     "VARIANTS_BUCKET": MinioSettings.model_fields["variants_bucket"].default},
     scheme="http://",
     # Delivery URLs stay the ones viewers dial; containers purge through the alias.
     inside_points_at=lambda address: {"purge_url": address},
     # It verifies signed URLs, checks purges and proves itself to MinIO with these.
     secrets={name: name for name in ("DARKROOM_DELIVERY_SIGNING_KEYS", "DARKROOM_DELIVERY_PURGE_TOKEN",
                                      "DARKROOM_DELIVERY_ORIGIN_SECRET")}))
+
+
+# Resumable uploads (tus 1.0). tusd writes into MinIO's originals bucket under
+# the prefix the API expires (ingest_api.ingest.RESUMABLE) and asks the API's
+# hooks, at the API service's alias, about every upload. One instance: its
+# locks are per process.
+TUS = declare(Engine(
+    "tus", images.TUSD, 8080, 18070, "/var/lib/tusd", "256m",
+    TusSettings, lambda address: {"url": address}, tus.wait_ready,
+    {"TUSD_S3_ENDPOINT": f"http://{MINIO.name}:{MINIO.port}", "TUSD_S3_BUCKET": "darkroom-originals",
+     "TUSD_S3_OBJECT_PREFIX": "staging/tus/", "AWS_ACCESS_KEY_ID": MINIO_USER,
+     "TUSD_HOOKS_URL": "http://api:8000/v1/uploads/tus/hooks"},
+    scheme="http://",
+    # Clients dial the host's address, and the API tells them that one: containers keep it.
+    inside_points_at=lambda address: {},
+    secrets={"AWS_SECRET_ACCESS_KEY": "DARKROOM_MINIO_SECRET_KEY"}))
 
 
 def images_to_build(app: bool) -> tuple[images.Image, ...]:
@@ -158,11 +177,15 @@ class Service:
 
 
 API = Service("api", ("api",), 8000, 18000)
+# Answers nginx's misses of transform URLs; nginx dials it by this name (RENDER_UPSTREAM,
+# render:8000: in its own container it listens where the image's health check asks).
+RENDER = Service("render", ("render",), 8000, 18001)
 
 
 def services() -> tuple[Service, ...]:
-    """The API and one worker per stage, the stages as streams/ declares them."""
-    return (API, *(Service(f"worker-{stage}", ("worker", stage)) for stage in sorted(registry.discover())))
+    """The API, the render service and one worker per stage, the stages as streams/ declares them."""
+    return (API, RENDER,
+            *(Service(f"worker-{stage}", ("worker", stage)) for stage in sorted(registry.discover())))
 
 
 def client_env(addresses: dict[str, str], secrets: dict[str, str]) -> dict[str, str]:

@@ -55,10 +55,10 @@ CASSANDRA = Image("cassandra", "darkroom/cassandra:5.0.9", "5.0.9", BASE_JAVA)
 ELASTICSEARCH = Image("elasticsearch", "darkroom/elasticsearch:8.19.21", "8.19.21", BASE_JAVA)
 MINIO = Image("minio", "darkroom/minio:2025-09-07", "RELEASE.2025-09-07T16-13-09Z", BASE_PLAIN)
 NGINX = Image("nginx", "darkroom/nginx:1.22.1", "1.22.1", BASE_NGINX)
+TUSD = Image("tusd", "darkroom/tusd:2.10.1", "v2.10.1", BASE_PLAIN)
 APP = Image(
     "darkroom", "darkroom/app:dev", "dev", BASE_PYTHON,
-    sources=("pyproject.toml", "README.md", "connectors", "schemas", "streams", "ingest-api", "deploy/local",
-             "observability"),
+    sources=("pyproject.toml", "README.md", "connectors", "schemas", "streams", "ingest-api", "deploy/local"),
 )
 
 

@@ -40,3 +40,9 @@ def _local(deployment: dict[str, Any]) -> None:
             container["args"] = [*container.get("args", []), "--enable-webhook-patching=false"]
         # One node shared with everything else: token requests.
         container.setdefault("resources", {}).setdefault("requests", {})["cpu"] = "10m"
+        # KEDA's probes allow 1 s; on a busy 2-core node the metrics server
+        # missed that, was restarted again and again, and the HPA, left without
+        # metrics, froze resize at 6 replicas.
+        for probe in ("livenessProbe", "readinessProbe"):
+            if probe in container:
+                container[probe] |= {"timeoutSeconds": 10, "periodSeconds": 15, "failureThreshold": 6}

@@ -27,7 +27,7 @@ from connectors.operations import BootstrapRuns
 from connectors.settings import CassandraSettings, ElasticsearchSettings, KafkaSettings, MinioSettings
 from devstack import bootstrap
 from devstack.settings_env import settings_from_env
-from observability import logs
+from streams.observability import logs
 
 log = logging.getLogger("darkroom.bootstrap")
 

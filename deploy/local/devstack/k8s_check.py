@@ -106,6 +106,9 @@ def scaling_problems(stages: dict[str, Stage], documents: list[Manifest],
         groups = {t["consumerGroup"] for t in triggers}
         if groups != {stage.group}:
             found.append(f"{what} watches the groups {sorted(groups)}, not {stage.group}")
+        if any(t.get("limitToPartitionsWithLag") == "true" and not t.get("topic") for t in triggers):
+            # KEDA's own rule, which only its admission webhook would check.
+            found.append(f"{what} limits to partitions with lag without naming a topic: KEDA refuses that")
         watched = {t.get("topic") for t in triggers}
         read = {t.name for t in stage.input_topics}
         wanted = read if len(read) == 1 else {None}

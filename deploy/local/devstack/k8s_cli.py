@@ -15,8 +15,10 @@ from devstack.k8s_cluster import Cluster, ClusterError
 def register(commands: Any) -> None:
     k8s = commands.add_parser("k8s", help="a real single-node Kubernetes cluster running deploy/k8s")
     actions = k8s.add_subparsers(dest="k8s_command", required=True)
-    actions.add_parser("up", help="build (once), start the cluster with KEDA, apply overlays/local, "
-                                  "wait for the API")
+    up = actions.add_parser("up", help="build (once), start the cluster with KEDA, apply overlays/local, "
+                                       "wait for the API")
+    up.add_argument("--no-build", action="store_true",
+                    help="take the images as they are (build only missing ones)")
     status = actions.add_parser("status", help="the cluster, each Deployment (ready/desired), the API")
     status.add_argument("--json", action="store_true", help="one JSON object, for scripts")
     down = actions.add_parser("down", help="stop everything `up` started and remove the cluster's state")
@@ -27,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     cluster = Cluster()
     try:
         if args.k8s_command == "up":
-            found = cluster.up()
+            found = cluster.up(build=not args.no_build)
             log.step("k8s: up; `./darkroom k8s status` shows it, `./darkroom k8s down` stops it")
             for step, seconds in cluster.timings.items():
                 print(f"{seconds:7.1f} s  {step}", file=sys.stderr)

@@ -17,6 +17,7 @@ takes them (schemas/headers.py).
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import re
 import socket
@@ -149,7 +150,8 @@ def lag(env: Env, names: list[str] | None = None, interval_s: float = 5.0) -> li
     time.sleep(interval_s)
     second = {s.name: groups.partition_offsets(settings, s.group, topics[s.name]) for s in chosen}
     elapsed = time.monotonic() - started
-    controls = _controls(env).all()
+    with _db(env) as db:
+        controls = StageControls(db).all()
     found = []
     for s in chosen:
         before = {(p.topic, p.partition): p for p in first[s.name]}
@@ -167,16 +169,25 @@ def lag(env: Env, names: list[str] | None = None, interval_s: float = 5.0) -> li
 # -- pause and resume ------------------------------------------------------------
 
 
-def _controls(env: Env) -> StageControls:
-    return StageControls(Cassandra(settings_from_env(CassandraSettings, env)))
+@contextlib.contextmanager
+def _db(env: Env) -> Iterator[Cassandra]:
+    """The keyspace's session, shut down afterwards (the driver's threads
+    outliving the interpreter's end crash it)."""
+    db = Cassandra(settings_from_env(CassandraSettings, env))
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 def pause(env: Env, name: str, reason: str | None = None, by: str | None = None) -> Control:
-    return _controls(env).set(stage(name).name, paused=True, reason=reason, by=by or operator())
+    with _db(env) as db:
+        return StageControls(db).set(stage(name).name, paused=True, reason=reason, by=by or operator())
 
 
 def resume(env: Env, name: str, by: str | None = None) -> Control:
-    return _controls(env).set(stage(name).name, paused=False, reason=None, by=by or operator())
+    with _db(env) as db:
+        return StageControls(db).set(stage(name).name, paused=False, reason=None, by=by or operator())
 
 
 # -- dead letters ---------------------------------------------------------------
@@ -236,7 +247,8 @@ def dead_letters(env: Env, name: str, since: datetime | None = None, code: str |
     """The stage's dead letters (from `since`, of `code`), oldest first, each
     with its replay if it had one."""
     chosen = stage(name)
-    replays = ReplayLedger(Cassandra(settings_from_env(CassandraSettings, env))).replays(chosen.name)
+    with _db(env) as db:
+        replays = ReplayLedger(db).replays(chosen.name)
     found = []
     settings = settings_from_env(KafkaSettings, env)
     for partition, offset, raw in _read(settings, chosen.dead_letters.name, since):
@@ -263,13 +275,19 @@ def replay(env: Env, name: str, *, since: datetime | None = None, code: str | No
     replay never finished) is skipped unless `again`. An image the letter
     marked failed goes back to processing first, so it can become ready."""
     chosen, by = stage(name), by or operator()
-    inputs = {t.name for t in chosen.input_topics}
-    db = Cassandra(settings_from_env(CassandraSettings, env))
-    ledger, records = ReplayLedger(db), ImageRepository(db)
-    settings = settings_from_env(KafkaSettings, env)
-    producer = kafka.producer(settings)
+    letters = dead_letters(env, name, since, code)
+    producer = kafka.producer(settings_from_env(KafkaSettings, env))
     report = ReplayReport()
-    for entry in dead_letters(env, name, since, code):
+    with _db(env) as db:
+        _replay(chosen, letters, ReplayLedger(db), ImageRepository(db), producer, offsets, again, by, report)
+    return report
+
+
+def _replay(chosen: Stage, letters: list[Letter], ledger: ReplayLedger, records: ImageRepository,
+            producer: Producer, offsets: list[int] | None, again: bool, by: str,
+            report: ReplayReport) -> None:
+    inputs = {t.name for t in chosen.input_topics}
+    for entry in letters:
         if offsets is not None and entry.offset not in offsets:
             continue
         letter = entry.letter
@@ -292,7 +310,6 @@ def replay(env: Env, name: str, *, since: datetime | None = None, code: str | No
                        letter.payload.encode(), provenance)
         ledger.done(chosen.name, entry.partition, entry.offset, target)
         report.replayed.append((entry, target))
-    return report
 
 
 def _send(producer: Producer, topic: str, key: bytes | None, value: bytes, record_headers: kafka_headers,

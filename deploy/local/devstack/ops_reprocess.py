@@ -24,11 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from confluent_kafka import Producer
+
 from connectors import kafka
-from connectors.cassandra import Cassandra
 from connectors.records import FAILED, ImageRecord, ImageRepository
-from connectors.settings import CassandraSettings, KafkaSettings
-from devstack.ops import Env, OpsError, kafka_headers, operator, stage
+from connectors.settings import KafkaSettings
+from devstack.ops import Env, OpsError, _db, kafka_headers, operator, stage
 from devstack.settings_env import settings_from_env
 from schemas import headers
 from schemas.events import Event, ImageUploaded, MetadataExtracted, VariantsReady
@@ -81,16 +82,28 @@ def reprocess(env: Env, name: str, *, since: datetime | None, everything: bool =
     report.not_rebuilt = [event.TOPIC.name for event in chosen.inputs if event not in REBUILDS]
     if not rebuilt:
         raise OpsError(f"the records cannot rebuild any input of {name}: {', '.join(report.not_rebuilt)}")
-    images = ImageRepository(Cassandra(settings_from_env(CassandraSettings, env)))
     producer = kafka.producer(settings_from_env(KafkaSettings, env))
+    provenance: kafka_headers = [(headers.STAGE, chosen.name.encode()),
+                                 (headers.REPROCESS_RUN, report.run.encode()), (headers.SENT_BY, by.encode())]
+    with _db(env) as db:
+        failures = _send_all(ImageRepository(db), producer, rebuilt, provenance, since, retry_failed,
+                             per_second, report)
+    if producer.flush(60) or failures:
+        raise OpsError(f"run {report.run}: Kafka did not take {len(failures) or 'some'} events "
+                       f"({failures[:1]}); run it again with --run {report.run}")
+    return report
+
+
+def _send_all(images: ImageRepository, producer: Producer, rebuilt: list[type[Event]],
+              provenance: kafka_headers, since: datetime | None, retry_failed: bool,
+              per_second: float | None, report: Report) -> list[str]:
+    """Every record's rebuilt events to Kafka (not yet flushed); returns the delivery failures."""
     failures: list[str] = []
 
     def delivered(err: object, _message: object) -> None:
         if err is not None:
             failures.append(str(err))
 
-    provenance: kafka_headers = [(headers.STAGE, chosen.name.encode()),
-                                 (headers.REPROCESS_RUN, report.run.encode()), (headers.SENT_BY, by.encode())]
     started, sent = time.monotonic(), 0
     for record in images.scan():
         if record.deleted_at is not None:
@@ -120,7 +133,4 @@ def reprocess(env: Env, name: str, *, since: datetime | None, everything: bool =
                 ahead = sent / per_second - (time.monotonic() - started)
                 if ahead > 0:
                     time.sleep(ahead)
-    if producer.flush(60) or failures:
-        raise OpsError(f"run {report.run}: Kafka did not take {len(failures) or 'some'} events "
-                       f"({failures[:1]}); run it again with --run {report.run}")
-    return report
+    return failures

@@ -105,7 +105,9 @@ class Stack:
             # The alias is how other containers find the engine (nginx dials minio:9000).
             .with_network(_joined(self.network))
             .with_network_aliases(engine.name)
-            .with_kwargs(mem_limit=engine.mem_limit, labels={STACK_LABEL: self.prefix})
+            # init: PID 1 reaps what health checks leave behind (a zombie engine once
+            # piled up 139 stuck `runc init` processes and starved the machine).
+            .with_kwargs(mem_limit=engine.mem_limit, labels={STACK_LABEL: self.prefix}, init=True)
         )
         for key, value in engine.env.items():
             container.with_env(key, value)
@@ -186,13 +188,15 @@ class Stack:
         return f"{engine.name} did not become ready: {exc}\n--- end of its log ---\n{logs}"
 
     def start_services(self, client: docker.DockerClient, addresses: dict[str, str],
-                       services: tuple[engines.Service, ...] | None = None) -> dict[str, str]:
+                       services: tuple[engines.Service, ...] | None = None,
+                       extra_env: dict[str, str] | None = None) -> dict[str, str]:
         """Run `services` (the API and one worker per stage unless told) from
         the app image on the stack's network (replacing older ones: the image
-        may have changed). Returns the host address of each service that has
-        a port."""
+        may have changed), each known there by its name (tusd calls `api`).
+        `extra_env` adds settings (a benchmark's limits). Returns the host
+        address of each service that has a port."""
         images.build_image(client, images.APP)
-        env = engines.inside_env(self.env(addresses))
+        env = {**engines.inside_env(self.env(addresses)), **(extra_env or {})}
         found = {}
         for service in engines.services() if services is None else services:
             name = f"{self.prefix}-{service.name}"
@@ -203,7 +207,9 @@ class Stack:
                 .with_name(name)
                 .with_command(list(service.command))
                 .with_network(_joined(self.network))
+                .with_network_aliases(service.name)
                 .with_kwargs(labels={STACK_LABEL: self.prefix}, restart_policy={"Name": "unless-stopped"},
+                             init=True,
                              # The image's health check asks the API; a worker serves no HTTP
                              # (its health is its consumer group's lag), so it has none.
                              **({} if service.port else {"healthcheck": {"test": ["NONE"]}}))

@@ -33,7 +33,9 @@ from ingest_api.deps import (
     Urls,
 )
 from ingest_api.errors import DarkroomError, NotFound, NotReady
+from ingest_api.idempotency import BatchKey, KeyFor, UploadKey
 from ingest_api.models import (
+    NO_ALBUM,
     Accepted,
     BatchOut,
     ErrorBody,
@@ -56,12 +58,14 @@ _FIELDS = {
     "tags": {"type": "string", "description": "comma-separated"},
     "visibility": {"type": "string", "enum": ["public", "unlisted", "private"], "default": "public"},
     "gps": {"type": "boolean", "default": False, "description": "keep the location in the variants"},
+    "presets": {"type": "string", "description": "comma-separated names of your presets (/v1/presets), "
+                                                 "rendered with the variants"},
 }
 
 
 def _form(file_field: dict) -> dict:
     # The body is parsed by a streaming reader, not by FastAPI: describe it by hand for /docs.
-    schema = {"type": "object", "properties": {**file_field, **_FIELDS}}
+    schema = {"type": "object", "properties": {**file_field, **_FIELDS}, "required": list(file_field)}
     return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
 
 
@@ -91,7 +95,7 @@ AlbumParam = Annotated[str | None, Query(
 
 async def _upload(request: Request, viewer: Viewer, album_id: str | None, batch: bool, *, settings: Settings,
                   limits: Limits, store: Store, images: Images, bus: Bus, pool: UploadPool, quotas: QuotasDep,
-                  albums: AlbumsRepo, changes: Changes):
+                  albums: AlbumsRepo, changes: Changes, key: KeyFor):
     assert viewer.username is not None
     album = None
     if album_id is not None:
@@ -99,7 +103,8 @@ async def _upload(request: Request, viewer: Viewer, album_id: str | None, batch:
                                                           album_id=album_id, need=album_rules.ADD))
     results = await uploads.upload(request, owner=viewer.username, org=album and album_rules.org_of(album),
                                    settings=settings, originals=store.originals, images=images, bus=bus,
-                                   quotas=quotas, pool=pool, limits=limits, batch=batch)
+                                   quotas=quotas, pool=pool, limits=limits, batch=batch,
+                                   idempotency=key(viewer.username))
     if album is not None:
         def place() -> None:
             for _, outcome in results:
@@ -118,11 +123,11 @@ async def _upload(request: Request, viewer: Viewer, album_id: str | None, batch:
                                                        "this owner: that image (`duplicate: true`)."},
                201: {"model": ImageOut, "description": "With `wait=true`: processed, variants included."},
                202: {"model": Accepted, "description": "Stored; the variants are being made."},
-               **_ERRORS},
+               **_ERRORS, **NO_ALBUM},
 )
 async def upload(request: Request, viewer: Editor, settings: Settings, limits: Limits, store: Store,
                  images: Images, bus: Bus, pool: UploadPool, urls: Urls, quotas: QuotasDep,
-                 albums: AlbumsRepo, changes: Changes, album: AlbumParam = None,
+                 albums: AlbumsRepo, changes: Changes, key: UploadKey, album: AlbumParam = None,
                  wait: Annotated[bool, Query(description="Wait for the variants (up to "
                                                          "DARKROOM_API_WAIT_TIMEOUT_S).")] = False):
     """The format is recognised from the bytes (JPEG, PNG, GIF, WebP, HEIC/HEIF, AVIF), never from
@@ -130,7 +135,7 @@ async def upload(request: Request, viewer: Editor, settings: Settings, limits: L
     Kafka. Needs the `upload` scope; 413 `quota_exceeded` when the file does not fit the quota."""
     [(_, outcome)] = await _upload(request, viewer, album, False, settings=settings, limits=limits,
                                    store=store, images=images, bus=bus, pool=pool, quotas=quotas,
-                                   albums=albums, changes=changes)
+                                   albums=albums, changes=changes, key=key)
     assert not isinstance(outcome, DarkroomError)  # a single upload raises its refusal
     record = outcome.record
     if outcome.duplicate:
@@ -148,11 +153,11 @@ async def upload(request: Request, viewer: Editor, settings: Settings, limits: L
 @router.post(
     "/batch", summary="Upload many images in one request", response_model=BatchOut,
     openapi_extra=_form({"files": {"type": "array", "items": {"type": "string", "format": "binary"}}}),
-    responses={**_ERRORS},
+    responses={**_ERRORS, **NO_ALBUM},
 )
 async def upload_batch(request: Request, viewer: Editor, settings: Settings, limits: Limits, store: Store,
                        images: Images, bus: Bus, pool: UploadPool, quotas: QuotasDep, albums: AlbumsRepo,
-                       changes: Changes, album: AlbumParam = None) -> BatchOut:
+                       changes: Changes, key: BatchKey, album: AlbumParam = None) -> BatchOut:
     """Each file is checked on its own: one bad file is reported and the others go in. The text
     fields apply to every file. The whole request is refused only when it is over the batch limits
     (DARKROOM_API_MAX_FILES_PER_BATCH, DARKROOM_API_MAX_BATCH_BYTES) or, by its declared size, over
@@ -160,7 +165,7 @@ async def upload_batch(request: Request, viewer: Editor, settings: Settings, lim
     results = []
     for filename, outcome in await _upload(request, viewer, album, True, settings=settings, limits=limits,
                                            store=store, images=images, bus=bus, pool=pool, quotas=quotas,
-                                           albums=albums, changes=changes):
+                                           albums=albums, changes=changes, key=key):
         if isinstance(outcome, DarkroomError):
             results.append(FileResult(filename=filename, status="rejected",
                                       error=ErrorDetail(code=outcome.code, message=outcome.message)))

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from ingest_api import albums as album_rules
 from ingest_api import search
 from ingest_api.deps import AlbumsRepo, Anyone, Index, Urls
-from ingest_api.models import ErrorBody, SearchOut, TagsOut
+from ingest_api.models import NO_ALBUM, ErrorBody, SearchOut, TagsOut
 from ingest_api.problems import ApiError
 
 router = APIRouter(prefix="/v1", tags=["search"])
@@ -58,7 +58,7 @@ Cursor = Annotated[str | None, Query(max_length=2000, description="`next_cursor`
 Album = Annotated[str | None, Query(max_length=64, description="Only images in this album (yours to see).")]
 
 
-@router.get("/search", summary="Search images", response_model=SearchOut, responses=_ERRORS)
+@router.get("/search", summary="Search images", response_model=SearchOut, responses={**_ERRORS, **NO_ALBUM})
 async def search_images(
     index: Index, urls: Urls, viewer: Anyone, albums: AlbumsRepo, q: Text = None, tag: Tags = None,
     camera: Camera = None, date_from: From = None, date_to: To = None, near: Near = None,

@@ -28,7 +28,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors import groups
 from connectors.settings import KafkaSettings
-from observability import logs
+from streams.observability import logs
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ ASSIGNED = Gauge("darkroom_stage_assigned_partitions", "Partitions this worker h
 
 class WorkerHttpSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DARKROOM_WORKER_", extra="ignore")
-    http_host: str = "0.0.0.0"  # noqa: S104 - probes and Prometheus reach the pod from outside
+    http_host: str = "0.0.0.0"  # probes and Prometheus reach the pod from outside
     http_port: int = 8081
     lag_interval_s: float = 15.0  # how often the lag gauge is read from Kafka
 

@@ -7,7 +7,7 @@ import io
 import json
 import logging
 
-from observability import logs
+from streams.observability import logs
 
 
 def _logger(stream: io.StringIO, formatter: logging.Formatter) -> logging.Logger:

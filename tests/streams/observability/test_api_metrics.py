@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from observability import api
+from streams.observability import api
 
 
 def test_requests_are_counted_by_route_and_status_and_served_at_metrics():

@@ -1,5 +1,8 @@
 """The API's share: JSON logs (each request's lines carry its request id,
 from `X-Request-ID` or made here), request metrics, and `/metrics`.
+`serve()` runs the API under uvicorn with those logs (the image's `api`
+command, deploy/images/darkroom/entrypoint.sh; not `python -m`, which would
+register the metrics twice); importing the app configures no logging.
 
 - `darkroom_api_requests_total{method, route, status}`
 - `darkroom_api_request_seconds{method, route}` (histogram)
@@ -11,14 +14,16 @@ itself, so the number of series stays bounded.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 
-from observability import logs
+from streams.observability import logs
 
 REQUESTS = Counter("darkroom_api_requests_total", "Requests answered", ["method", "route", "status"])
 SECONDS = Histogram("darkroom_api_request_seconds", "Time to answer a request", ["method", "route"],
@@ -60,10 +65,17 @@ class RequestMetrics:
 
 
 def install(app: FastAPI) -> None:
-    """JSON logs, request metrics and GET /metrics for the API."""
-    logs.configure("api")
+    """Request metrics and GET /metrics for the API (its logs: `serve`)."""
     app.add_middleware(RequestMetrics)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def serve() -> None:
+    """The API under uvicorn, every logger (uvicorn's too) writing JSON lines."""
+    logs.configure("api")
+    uvicorn.run("ingest_api.main:app", host=os.environ.get("DARKROOM_API_HOST", "0.0.0.0"),
+                port=int(os.environ.get("DARKROOM_API_PORT", "8000")), log_config=None)
+

@@ -1,0 +1,34 @@
+// Albums: the visitor's albums, and a form to make one.
+import { api, header, notice, requireSession } from "/static/api.js";
+
+header();
+
+async function list() {
+  const { items } = await api("/v1/albums?limit=100");
+  const box = document.getElementById("albums");
+  box.replaceChildren();
+  for (const album of items) {
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = `/albums/${album.id}`;
+    link.textContent = album.name;
+    item.append(link);
+    box.append(item);
+  }
+  document.getElementById("empty").hidden = items.length > 0;
+}
+
+if (requireSession()) {
+  const form = document.getElementById("new-album");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api("/v1/albums", { method: "POST", json: { name: form.elements.name.value } });
+      form.reset();
+      await list();
+    } catch (error) {
+      notice(`${error.message} (${error.code})`, "error");
+    }
+  });
+  list().catch((error) => notice(`${error.message} (${error.code})`, "error"));
+}

@@ -1,0 +1,159 @@
+// One photo: the variant that fits the screen, its words, tags and camera
+// facts; for its owner, the edit form, visibility, a share link with an
+// expiry, album membership, delete and restore.
+
+import { api, header, notice, session } from "/static/api.js";
+import { picture } from "/static/grid.js";
+
+header();
+const imageId = document.getElementById("photo").dataset.imageId;
+const SIZES = "(max-width: 1100px) 100vw, 1100px";
+
+function fact(list, term, value) {
+  if (value === null || value === undefined || value === "") return;
+  const dt = document.createElement("dt");
+  dt.textContent = term;
+  const dd = document.createElement("dd");
+  dd.textContent = value;
+  list.append(dt, dd);
+}
+
+function show(image) {
+  document.title = `${image.title || "Photo"} · Darkroom`;
+  document.getElementById("title").textContent = image.title || "Untitled photo";
+  document.getElementById("description").textContent = image.description || "";
+  document.getElementById("status").textContent =
+    image.status === "failed" ? `Failed: ${image.reason} (${image.failure_code})` : `${image.status} · ${image.visibility}`;
+  document.getElementById("figure").replaceChildren(picture(image, SIZES, { lazy: false }));
+  const facts = document.getElementById("facts");
+  facts.replaceChildren();
+  fact(facts, "Owner", image.owner);
+  fact(facts, "Your tags", image.tags.join(", ") || "none");
+  fact(facts, "Size", `${image.width} × ${image.height}${image.frames > 1 ? `, ${image.frames} frames` : ""}`);
+  fact(facts, "Format", `${image.mime_type}, ${(image.byte_size / 1e6).toFixed(2)} MB`);
+  fact(facts, "Uploaded", new Date(image.created_at).toLocaleString());
+}
+
+async function metadata() {
+  try {
+    const { metadata: m } = await api(`/v1/images/${imageId}/metadata`);
+    const facts = document.getElementById("camera");
+    fact(facts, "Camera", [m.camera_make, m.camera_model].filter(Boolean).join(" "));
+    fact(facts, "Lens", m.lens);
+    const exposure = [
+      m.exposure_time_s && (m.exposure_time_s < 1 ? `1/${Math.round(1 / m.exposure_time_s)} s` : `${m.exposure_time_s} s`),
+      m.f_number && `f/${m.f_number}`, m.iso && `ISO ${m.iso}`, m.focal_length_mm && `${m.focal_length_mm} mm`,
+    ].filter(Boolean).join(" · ");
+    fact(facts, "Exposure", exposure);
+    fact(facts, "Taken", m.taken_at);
+    // The API leaves the location out unless this viewer may see it.
+    if (m.gps) fact(facts, "Location", `${m.gps.latitude.toFixed(5)}, ${m.gps.longitude.toFixed(5)}`);
+  } catch {
+    /* not read yet, or not for this viewer */
+  }
+}
+
+function ownerTools(image) {
+  document.getElementById("owner-tools").hidden = false;
+  const edit = document.getElementById("edit");
+  edit.elements.title.value = image.title || "";
+  edit.elements.description.value = image.description || "";
+  edit.elements.tags.value = image.tags.join(", ");
+  edit.elements.visibility.value = image.visibility;
+  edit.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const tags = edit.elements.tags.value.split(",").map((t) => t.trim()).filter(Boolean);
+    try {
+      show(await api(`/v1/images/${imageId}`, { method: "PATCH", json: {
+        title: edit.elements.title.value, description: edit.elements.description.value, tags,
+        visibility: edit.elements.visibility.value,
+      } }));
+      notice("Saved.");
+    } catch (error) {
+      notice(`${error.message} (${error.code})`, "error");
+    }
+  });
+  // The visibility switch takes effect at once.
+  edit.elements.visibility.addEventListener("change", async () => {
+    try {
+      show(await api(`/v1/images/${imageId}`, { method: "PATCH", json: { visibility: edit.elements.visibility.value } }));
+      notice(`Now ${edit.elements.visibility.value}.`);
+    } catch (error) {
+      notice(`${error.message} (${error.code})`, "error");
+    }
+  });
+
+  const share = document.getElementById("share");
+  share.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const seconds = Number(share.elements.amount.value) * Number(share.elements.unit.value);
+    try {
+      const made = await api(`/v1/images/${imageId}/shares`, { method: "POST", json: {
+        expires_in_s: Math.round(seconds), permission: share.elements.edit.checked ? "edit" : "view",
+      } });
+      document.getElementById("share-url").value = `${location.origin}/s/${made.token}`;
+      document.getElementById("share-expiry").textContent = `expires ${new Date(made.expires_at).toLocaleString()}`;
+      document.getElementById("share-out").hidden = false;
+    } catch (error) {
+      notice(`${error.message} (${error.code})`, "error");
+    }
+  });
+  document.getElementById("share-copy").addEventListener("click", () =>
+    navigator.clipboard?.writeText(document.getElementById("share-url").value));
+
+  const del = document.getElementById("delete");
+  const restore = document.getElementById("restore");
+  del.addEventListener("click", async () => {
+    try {
+      await api(`/v1/images/${imageId}`, { method: "DELETE" });
+      del.hidden = true;
+      restore.hidden = false;
+      document.getElementById("status").textContent = "deleted";
+      notice("Deleted. You can restore it for a while.");
+    } catch (error) {
+      notice(`${error.message} (${error.code})`, "error");
+    }
+  });
+  restore.addEventListener("click", async () => {
+    try {
+      show(await api(`/v1/images/${imageId}/restore`, { method: "POST" }));
+      del.hidden = false;
+      restore.hidden = true;
+      notice("Restored.");
+    } catch (error) {
+      notice(`${error.message} (${error.code})`, "error");
+    }
+  });
+  albumPicker();
+}
+
+async function albumPicker() {
+  const { items } = await api("/v1/albums?limit=100");
+  const box = document.getElementById("albums");
+  if (!items.length) return;
+  const select = document.createElement("select");
+  select.setAttribute("aria-label", "Album");
+  for (const album of items) select.append(new Option(album.name, album.id));
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = "Add to album";
+  button.addEventListener("click", async () => {
+    try {
+      await api(`/v1/albums/${select.value}/images`, { method: "POST", json: { add: [imageId] } });
+      notice(`Added to ${select.selectedOptions[0].text}.`);
+    } catch (error) {
+      notice(`${error.message} (${error.code})`, "error");
+    }
+  });
+  box.append(select, " ", button);
+}
+
+try {
+  const image = await api(`/v1/images/${imageId}`);
+  show(image);
+  metadata();
+  if (session()?.username === image.owner) ownerTools(image);
+} catch (error) {
+  document.getElementById("title").textContent = "Photo not available";
+  notice(`${error.message} (${error.code})`, "error");
+}

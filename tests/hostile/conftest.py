@@ -1,0 +1,20 @@
+"""Runs on the deployed stack after every other test (tests/faults/session.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.faults import session
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    session.deselect_heavy(config, items)
+    session.run_last(items)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+    from tests.hostile.test_hostile import SUMMARY
+
+    for suite, text in SUMMARY.items():
+        terminalreporter.write_sep("=", f"hostile corpus ({suite})")
+        terminalreporter.write_line(text)
