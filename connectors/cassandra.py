@@ -11,7 +11,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from cassandra import OperationTimedOut, ReadTimeout, Unavailable, WriteTimeout
 from cassandra.cluster import Cluster, NoHostAvailable, ResultSet, Session
@@ -41,6 +41,10 @@ def connect(settings: CassandraSettings, keyspace: str | None = None) -> Session
     return cluster.connect(keyspace)
 
 
+@overload
+def utc(value: datetime) -> datetime: ...
+@overload
+def utc(value: None) -> None: ...
 def utc(value: datetime | None) -> datetime | None:
     """The driver hands back timestamps as naive datetimes that are in UTC: make them aware."""
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from connectors.cassandra import Cassandra
+from connectors.cassandra import Cassandra, utc
 
 _PUT = "INSERT INTO presets (owner, name, options, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
 _CREATED = "SELECT created_at FROM presets WHERE owner = ? AND name = ?"
@@ -31,12 +31,8 @@ class Preset:
     updated_at: datetime
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
 def _preset(owner: str, row) -> Preset:
-    return Preset(owner, row.name, row.options, _utc(row.created_at), _utc(row.updated_at))
+    return Preset(owner, row.name, row.options, utc(row.created_at), utc(row.updated_at))
 
 
 class PresetRepository:
@@ -49,7 +45,7 @@ class PresetRepository:
         """Define or redefine a preset (it keeps its creation time)."""
         now = datetime.now(UTC).replace(microsecond=0)
         row = self._db.execute(_CREATED, (owner, name)).one()
-        created = _utc(row.created_at) if row is not None and row.created_at else now
+        created = utc(row.created_at) if row is not None and row.created_at else now
         self._db.execute(_PUT, (owner, name, options, created, now))
         return Preset(owner, name, options, created, now)
 

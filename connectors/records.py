@@ -394,4 +394,4 @@ class ImageRepository:
             return None
         return MetadataRecord(metadata=ImageMetadata.model_validate_json(row.metadata),
                               skipped=_SKIPPED.validate_json(row.skipped or "[]"),
-                              extracted_at=utc(row.extracted_at))  # type: ignore[arg-type]
+                              extracted_at=utc(row.extracted_at))

@@ -17,7 +17,6 @@ and nowhere else, and nginx must hold no copy of a key that moved or went.
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,6 +32,7 @@ from connectors.sharing import Sharing
 from connectors.usage import Usage, account_of
 from ingest_api import ingest
 from ingest_api.delivery import Delivery
+from ingest_api.periodic import Periodic
 from schemas.events import Event, ImageDeleted, ImagePurged, ImageRestored, ImageUpdated
 
 log = logging.getLogger(__name__)
@@ -153,23 +153,15 @@ class Propagator:
                                      reason="requested" if change.kind == PURGE else "retention"))
 
 
-class Relay:
+class Relay(Periodic):
     """Retries every pending change that is due, and sweeps abandoned staging
     objects, in a background thread of the API process (each replica runs
     one: their work is idempotent, so overlapping does no harm)."""
 
     def __init__(self, propagator: Propagator, interval_s: float, staging_max_age_s: float) -> None:
-        self._propagator, self._interval_s = propagator, interval_s
+        super().__init__("relay", interval_s)
+        self._propagator = propagator
         self._staging_age = timedelta(seconds=staging_max_age_s)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="relay", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
 
     def run_once(self) -> int:
         """One pass over every shard; returns how many changes it finished."""
@@ -181,11 +173,3 @@ class Relay:
                     done += 1
         ingest.sweep_staging(originals=self._propagator.store.originals, older_than=self._staging_age)
         return done
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._interval_s):
-            try:
-                self.run_once()
-            except Exception as exc:  # noqa: BLE001 - the relay must outlive any one failure
-                level = logging.WARNING if is_unavailable(exc) else logging.ERROR
-                log.log(level, "relay pass failed: %s", exc, exc_info=not is_unavailable(exc))

@@ -27,31 +27,22 @@ their work safe to overlap.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from connectors.errors import is_unavailable
 from connectors.uploads import COMMITTING, CREATED, DIRECT, ENDS, EXPIRED, FINISHED, SHARDS, TUS, Upload
 from ingest_api import ingest, tus
 from ingest_api.errors import DarkroomError
 from ingest_api.handoff import Doors, hand_off
+from ingest_api.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
 
-class Reconciler:
+class Reconciler(Periodic):
     def __init__(self, doors: Doors) -> None:
+        super().__init__("reconciler", doors.settings.reconcile_interval_s)
         self._doors = doors
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="reconciler", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
 
     def run_once(self) -> Counter[str]:
         """One pass over every shard; what it did, by kind (handed_off, expired, forgotten, swept)."""
@@ -110,11 +101,3 @@ class Reconciler:
         age = timedelta(seconds=settings.upload_expiry_s + settings.stale_claim_s + settings.handoff_grace_s)
         return sum(len(ingest.sweep_staging(originals=self._doors.originals, older_than=age, prefix=door,
                                             skip=())) for door in ingest.DOORS)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._doors.settings.reconcile_interval_s):
-            try:
-                self.run_once()
-            except Exception as exc:  # noqa: BLE001 - the reconciler must outlive any one failure
-                level = logging.WARNING if is_unavailable(exc) else logging.ERROR
-                log.log(level, "reconcile pass failed: %s", exc, exc_info=not is_unavailable(exc))
