@@ -12,6 +12,7 @@ first bytes from memory and the rest from the stored object.
 from __future__ import annotations
 
 import io
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -55,9 +56,11 @@ def inspect(source: io.BufferedIOBase, head: bytes, limits: ImageLimits) -> Imag
             frames = getattr(image, "n_frames", 1)
     except Image.DecompressionBombError as exc:  # Pillow's own guard, above ours
         raise TooManyPixels(str(exc)) from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        # Pillow reports a bad header through any of these, depending on the plugin.
-        raise CorruptImage(f"the {fmt.name} header cannot be read: {exc}") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError,
+            struct.error) as exc:
+        # Pillow reports a bad file through any of these, depending on the plugin; counting
+        # the frames of a cut GIF raises IndexError or struct.error.
+        raise CorruptImage(f"the {fmt.name} file cannot be read: {exc or type(exc).__name__}") from exc
     if frames > limits.max_frames:
         raise TooManyFrames(f"{frames} frames is over the limit of {limits.max_frames}")
     return ImageInfo(fmt, width, height, frames)

@@ -10,11 +10,13 @@ carries a polyglot's payload.
 By default a CI-sized corpus (one of each kind, about 150 files);
 `./darkroom test -m faults` runs the full one (about 1,000). The summary
 (outcomes by kind and code, peak RSS per worker) is printed at the end and
-written beside the fault table.
+written beside the fault table. Each run draws a new corpus; the summary
+names its seed, and `DARKROOM_HOSTILE_SEED=<seed>` replays it.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -94,7 +96,13 @@ def _post(control, sent: Sent) -> None:
         time.sleep(1 + attempt)
 
 
-def _run(control, items: list[Hostile], suite: str) -> list[Sent]:
+def _seed() -> int:
+    """A new corpus each run; the summary prints the seed, and DARKROOM_HOSTILE_SEED replays it."""
+    return int(os.environ.get("DARKROOM_HOSTILE_SEED") or random.randrange(10**6))
+
+
+def _run(control, seed: int, scale: float, suite: str) -> list[Sent]:
+    items = corpus(seed, scale)
     memory = Memory(control)
     sampler = threading.Thread(target=memory.run, daemon=True)
     sampler.start()
@@ -120,7 +128,7 @@ def _run(control, items: list[Hostile], suite: str) -> list[Sent]:
         sampler.join()
         engines.close()
     after = {s.name: control.state(s.name) for s in control.workers()}
-    SUMMARY[suite] = summary(suite, sent, memory.peaks)
+    SUMMARY[suite] = summary(f"{suite} (seed {seed})", sent, memory.peaks)
     report.save(f"hostile-{suite}", SUMMARY[suite])
     assert after == before, "a worker crashed or restarted"
     for name, peak in memory.peaks.items():
@@ -169,10 +177,10 @@ def _check(sent: list[Sent]) -> None:
 
 @pytest.mark.timeout(1800)
 def test_a_ci_sized_hostile_corpus(control):
-    _check(_run(control, corpus(seed=random.randrange(10**6), scale=0.1), "ci"))
+    _check(_run(control, _seed(), 0.1, "ci"))
 
 
 @pytest.mark.faults
 @pytest.mark.timeout(3600)
 def test_the_full_hostile_corpus(control):
-    _check(_run(control, corpus(seed=random.randrange(10**6), scale=1.0), "full"))
+    _check(_run(control, _seed(), 1.0, "full"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import pytest
@@ -71,6 +72,16 @@ def test_frames_past_the_in_memory_head_are_counted_from_the_store():
     info = formats.inspect(formats.spliced(head, len(data), fetch), head, LIMITS)
     assert (info.format.name, info.frames) == ("gif", 30)
     assert fetched and min(fetched) >= len(head)
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "PNG", "JPEG", "WEBP"])
+def test_a_file_cut_anywhere_is_measured_or_refused_as_corrupt(fmt):
+    # Counting the frames of a cut GIF once raised IndexError or struct.error: a 500.
+    data = samples.animated_gif(4, (120, 90), noise=True) if fmt == "GIF" else samples.encoded(fmt)
+    for end in range(1, len(data), max(1, len(data) // 200)):
+        # Under a dozen bytes, no magic number is left: UnsupportedFormat.
+        with contextlib.suppress(CorruptImage, UnsupportedFormat):
+            _inspect(data[:end])
 
 
 def test_too_many_frames_is_refused():
