@@ -43,7 +43,6 @@ from pathlib import Path
 import docker
 import httpx
 from devstack import bootstrap, docker_engine, engines, ops
-from devstack.demo import wait_for_api
 from devstack.stack import Stack
 from PIL import Image
 
@@ -239,7 +238,7 @@ def main() -> int:
             print("restarting the API with the rate limits lifted", flush=True)
             api = stack.start_services(client, addresses, (engines.API,), extra_env=LIFTED)["api"]
         os.environ.update(env)
-        wait_for_api(api)
+        engines.wait_ready(api)
         measure(args, client, stack, api, env)
     finally:
         if args.own_stack:

@@ -94,7 +94,7 @@ def wait_joined(workers: list[tuple[subprocess.Popen[bytes], str]], timeout_s: f
                 raise SystemExit(f"a resize worker exited with {process.returncode}")
             with contextlib.suppress(httpx.HTTPError):
                 ready += httpx.get(f"{url}/readyz", timeout=2).status_code == 200
-        if ready == len(workers) and groups.members(settings, STAGE_GROUP) == len(workers):
+        if ready == len(workers) and groups.members(settings, [STAGE_GROUP])[STAGE_GROUP] == len(workers):
             return
         time.sleep(0.5)
     raise SystemExit(f"{len(workers)} resize workers did not join in {timeout_s:.0f} s")

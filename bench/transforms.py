@@ -67,14 +67,10 @@ def stack(use_env: bool) -> Iterator[str]:
         bootstrap.run(env)
         os.environ.update(env)
         render = started.start_services(client, started.addresses, (engines.RENDER,))["render"]
-        deadline = time.monotonic() + 180
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{render}/readyz", timeout=5).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit("the render service did not become ready")
-            time.sleep(0.5)
+        try:
+            engines.wait_ready(render, 180)
+        except TimeoutError as exc:
+            raise SystemExit(f"the render service is not ready: {exc}") from None
         yield started.container_name(engines.NGINX)
     finally:
         started.stop(client)

@@ -203,6 +203,13 @@ class ModelTag(BaseModel):
     confidence: float = Field(description="0-1, the classifier's.")
 
 
+class ImageTagsOut(BaseModel):
+    id: str
+    tags: list[str] = Field(description="The owner's tags.")
+    model: str | None = Field(description="The classifier that tagged the image; null until it has.")
+    model_tags: list[ModelTag] = Field(description="What the classifier saw, kept apart from the owner's.")
+
+
 class SearchItem(BaseModel):
     id: str
     owner: str

@@ -88,12 +88,12 @@ async def serve(app: faust.App, settings: WorkerHttpSettings) -> web.AppRunner:
     return runner
 
 
-async def refresh_lag(app: faust.App, stage: str, group: str, topics: list[str], settings: KafkaSettings,
+async def refresh_lag(app: faust.App, stage: str, reader: groups.OffsetReader, topics: list[str],
                       shown: set[tuple[str, int]]) -> None:
     """Set the lag gauge of the partitions held now, and drop those let go."""
     held = {(tp.topic, tp.partition) for tp in assignment(app)}
     ASSIGNED.labels(stage).set(len(held))
-    offsets = await asyncio.to_thread(groups.partition_offsets, settings, group, topics) if held else []
+    offsets = await asyncio.to_thread(reader.read, topics) if held else []
     for entry in offsets:
         if (entry.topic, entry.partition) in held:
             LAG.labels(stage, entry.topic, str(entry.partition)).set(entry.lag)
@@ -109,6 +109,7 @@ def install(app: faust.App, stage: str, topics: list[str]) -> None:
     settings = WorkerHttpSettings()
     group = str(app.conf.id)
     shown: set[tuple[str, int]] = set()
+    readers: list[groups.OffsetReader] = []  # one, made at the first reading, kept for the process
 
     @app.task
     async def endpoint() -> None:
@@ -117,6 +118,8 @@ def install(app: faust.App, stage: str, topics: list[str]) -> None:
     @app.timer(settings.lag_interval_s)
     async def lag() -> None:
         try:
-            await refresh_lag(app, stage, group, topics, KafkaSettings(), shown)
+            if not readers:
+                readers.append(groups.OffsetReader(KafkaSettings(), group))
+            await refresh_lag(app, stage, readers[0], topics, shown)
         except Exception:  # noqa: BLE001 - a missed reading must not stop the worker
             log.warning("%s: could not read the lag", stage, exc_info=True)

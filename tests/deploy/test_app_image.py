@@ -50,7 +50,7 @@ def test_every_stage_runs_from_the_image_and_joins_its_own_group(stack, docker_c
         settings = KafkaSettings()
         deadline = time.monotonic() + 240
         while True:
-            members = {g: kafka_groups.members(settings, g) for g in groups}
+            members = kafka_groups.members(settings, groups)
             if all(members.values()) or time.monotonic() > deadline:
                 break
             time.sleep(1)

@@ -136,17 +136,11 @@ class StackControl:
 
     def wait_api(self, timeout_s: float = 120) -> float:
         """Seconds until the API answers /readyz with 200."""
-        started = time.monotonic()
-        while True:
-            try:
-                if httpx.get(f"{self.api_url}/readyz", timeout=5).status_code == 200:
-                    return time.monotonic() - started
-            except httpx.TransportError:
-                pass
-            if time.monotonic() - started > timeout_s:
-                raise TimeoutError(f"the API at {self.api_url} is not ready: "
-                                   f"{self.container('api').logs(tail=30).decode(errors='replace')}")
-            time.sleep(0.5)
+        try:
+            return engines.wait_ready(self.api_url, timeout_s)
+        except TimeoutError as exc:
+            logs = self.container("api").logs(tail=30).decode(errors="replace")
+            raise TimeoutError(f"{exc}: {logs}") from None
 
     def ensure_all(self) -> None:
         """Undo what a scenario may have left: every engine running and on the

@@ -107,6 +107,11 @@ def test_albums_are_created_renamed_filled_ordered_searched_and_deleted(client, 
     rest = client.get(f"/v1/albums/{album['id']}/images", headers=me,
                       params={"limit": 1, "cursor": page["next_cursor"]}).json()
     assert [i["id"] for i in rest["items"]] == [ids[0]]
+    # The image's albums: the owner sees this one; others (the image is public) see none.
+    assert [a["id"] for a in client.get(f"/v1/images/{ids[0]}/albums", headers=me).json()] == [album["id"]]
+    assert client.get(f"/v1/images/{ids[1]}/albums", headers=me).json() == []
+    assert client.get(f"/v1/images/{ids[0]}/albums", headers=keys["member"]).json() == []
+    assert client.get(f"/v1/images/{ids[0]}/albums").json() == []
 
     renamed = client.patch(f"/v1/albums/{album['id']}", headers=me, json={"name": "Trip 2026"})
     assert renamed.json()["name"] == "Trip 2026"
@@ -131,6 +136,7 @@ def test_albums_are_created_renamed_filled_ordered_searched_and_deleted(client, 
 
     assert client.delete(f"/v1/albums/{album['id']}", headers=me).status_code == 204
     assert client.get(f"/v1/images/{ids[0]}", headers=me).status_code == 200  # its images stay
+    assert client.get(f"/v1/images/{ids[0]}/albums", headers=me).json() == []
     assert _code(client.get(f"/v1/albums/{album['id']}/images", headers=me)) == (404, "not_found")
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from schemas.events import Variant
+from schemas.events import DetectedTag, TagsDetected, Variant
+from streams import indexing
 from tests.ingest_api import samples
 from tests.ingest_api.conftest import KEYS, bearer, upload
 
@@ -44,6 +45,20 @@ def test_an_image_reads_back_with_every_field(client):
     assert (body["status"], body["width"], body["height"], body["mime_type"]) == (
         "processing", 200, 150, "image/jpeg")
     assert (body["variants"], body["srcset"], body["file_url"]) == ([], None, f"/v1/images/{image_id}/file")
+
+
+def test_the_owner_s_tags_and_the_model_s_are_read_apart(client, state):
+    image_id = _new(client, "alice", 104, tags="sea,sky", visibility="private")
+    path = f"/v1/images/{image_id}/tags"
+    assert _get(client, "alice", path).json() == {"id": image_id, "tags": ["sea", "sky"], "model": None,
+                                                   "model_tags": []}
+    # The tagging stage's event, through the indexing stage's write path.
+    seen = TagsDetected(image_id=image_id, model="mobilenet", tags=[DetectedTag(tag="boat", confidence=0.9)])
+    indexing.write(indexing.Deps(index=state.index, images=None, publish=None), seen)
+    assert _get(client, "alice", path).json() == {"id": image_id, "tags": ["sea", "sky"],
+                                                   "model": "mobilenet",
+                                                   "model_tags": [{"tag": "boat", "confidence": 0.9}]}
+    assert (_get(client, "bob", path).status_code, client.get(path).status_code) == (404, 404)
 
 
 def test_private_images_do_not_exist_for_anyone_else(client):

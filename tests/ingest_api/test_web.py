@@ -46,7 +46,8 @@ def test_docs_load_swagger_ui_from_the_package():
     assert "/static/vendor/swagger-ui.css" in assets
     assert not [a for a in assets if "//" in a]  # no CDN
     for asset in ("/static/vendor/swagger-ui-bundle.js", "/static/vendor/swagger-ui.css",
-                  "/static/vendor/thumbhash.js"):
+                  "/static/vendor/thumbhash.js", "/static/vendor/topojson-client.min.js",
+                  "/static/vendor/land-110m.json", "/static/map.js"):
         assert client.get(asset).status_code == 200, asset
 
 

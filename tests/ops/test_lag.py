@@ -54,7 +54,7 @@ def test_a_groups_lag_is_what_it_has_not_committed_per_partition():
                 consumer.commit(message, asynchronous=False)  # partition 0 up to (and with) offset 1
     consumer.close()
     assert _lags(settings, group, topic) == {(0, 2, 1), (1, None, 2)}
-    assert groups.members(settings, group) == 0
+    assert groups.members(settings, [group]) == {group: 0}
 
 
 @pytest.mark.integration

@@ -5,10 +5,8 @@ the API leaves them, and the API in process (tests/ingest_api's `client`)."""
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from devstack import engines
 from PIL import Image
@@ -32,16 +30,12 @@ def jpeg(width: int, height: int, seed: int = 0) -> bytes:
 def render(stack, docker_client) -> str:
     """The render service's own address, once it is ready."""
     base = stack.start_services(docker_client, stack.addresses, (engines.RENDER,))["render"]
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                return base
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, docker_client.containers.get(
-            f"{stack.prefix}-render").logs(tail=40).decode()
-        time.sleep(0.5)
+    try:
+        engines.wait_ready(base, 120)
+    except TimeoutError as exc:
+        logs = docker_client.containers.get(f"{stack.prefix}-render").logs(tail=40).decode()
+        raise AssertionError(f"{exc}\n{logs}") from None
+    return base
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ machine: the page and /docs carry their own assets.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import uuid
@@ -100,8 +101,18 @@ def test_sign_up_upload_search_share_delete_and_docs(control, browser, outside, 
     expect(page).to_have_url(re.compile(r"/upload$"))
     expect(page.locator("#who-name")).to_have_text(user)
 
-    # Three files: a photo, the same bytes again, a text file; one tag for all.
-    page.get_by_text("Title, tags and visibility").click()
+    # An album to upload into, from its own page.
+    page.goto("/albums")
+    page.get_by_label("New album").fill("Harbour trip")
+    page.get_by_role("button", name="Create").click()
+    page.get_by_role("link", name="Harbour trip").click()
+    expect(page).to_have_url(re.compile(r"/albums/\w+$"))
+    album_id = page.url.rsplit("/", 1)[1]
+    page.get_by_role("link", name="Upload into this album").click()
+    expect(page.get_by_label("Into album")).to_have_value(album_id)  # which opens the options
+
+    # Three files: a photo, the same bytes again, a text file; one tag for all, the place kept.
+    page.get_by_label(re.compile("Keep where each photo was taken")).check()
     page.get_by_label("Title (default: the file's name)").fill(f"cat {word}")  # whichever copy wins
     page.get_by_label("Tags (comma-separated)").fill("harbour")
     page.locator("#files").set_input_files(list(_photo(tmp_path, word)))
@@ -157,7 +168,21 @@ def test_sign_up_upload_search_share_delete_and_docs(control, browser, outside, 
     expect(page).to_have_url(re.compile(r"/images/"))
     image_id = page.url.rsplit("/", 1)[1]
     expect(page.locator("#title")).to_have_text(f"cat {word}")
-    expect(page.locator("#facts")).to_contain_text("harbour")
+    token = _token(page)
+    owner = {"Authorization": f"Bearer {token}"}
+    # The owner's tag and the classifier's, apart; `ready` means the tagging stage has run.
+    expect(page.locator("#tags dd").first).to_have_text("harbour")
+    seen = httpx.get(f"{api}/v1/images/{image_id}/tags", headers=owner, timeout=10).json()
+    assert seen["model"] and seen["tags"] == ["harbour"], seen
+    expect(page.locator("#tags dd.model")).to_have_text(
+        ", ".join(f"{t['tag']} ({math.floor(100 * t['confidence'] + 0.5)} %)" for t in seen["model_tags"])
+        or "nothing it knows")
+    # The place it was taken (kept at upload), on a map drawn from the page's own assets.
+    expect(page.locator("#coordinates")).to_have_text("48.85830, -2.29450")
+    expect(page.locator("#location svg.map circle.marker")).to_be_visible()
+    assert len(page.locator("#location svg.map path.land").get_attribute("d") or "") > 1000
+    expect(page.locator("#album-list")).to_contain_text("Harbour trip")
+    expect(page.get_by_role("button", name="Remove from Harbour trip")).to_be_visible()
     assert httpx.get(f"{api}/v1/images/{image_id}", timeout=10).status_code == 200
     page.get_by_label("Visibility").select_option("private")
     expect(page.locator("#notice")).to_have_text("Now private.")
@@ -185,8 +210,6 @@ def test_sign_up_upload_search_share_delete_and_docs(control, browser, outside, 
     stranger.context.close()
 
     # Delete, then restore.
-    token = _token(page)
-    owner = {"Authorization": f"Bearer {token}"}
     expect(page.get_by_role("button", name="Restore")).to_be_hidden()  # nothing to restore yet
     page.get_by_role("button", name="Delete").click()
     expect(page.get_by_role("button", name="Restore")).to_be_visible()
@@ -194,6 +217,28 @@ def test_sign_up_upload_search_share_delete_and_docs(control, browser, outside, 
     page.get_by_role("button", name="Restore").click()
     expect(page.locator("#notice")).to_have_text("Restored.")
     assert httpx.get(f"{api}/v1/images/{image_id}", headers=owner, timeout=10).status_code == 200
+
+    # A second photo, added to the album from the grid by selection, then moved first.
+    second = encode(Image.fromarray(skimage_data.astronaut()), "JPEG", quality=90)
+    posted = httpx.post(f"{api}/v1/images", headers=owner, data={"title": f"second {word}"},
+                        files={"file": ("second.jpg", second)}, timeout=60)
+    assert posted.status_code == 202, posted.text
+    page.goto("/photos")
+    expect(page.locator(".tile")).to_have_count(2)
+    page.get_by_label(f"Select second {word}").check()
+    page.locator("#album-target").select_option(label="Harbour trip")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.locator("#notice")).to_have_text("Added 1 to Harbour trip.")
+    page.goto(f"/albums/{album_id}")
+    tiles = page.locator(".tile")
+    expect(tiles).to_have_count(2)
+    expect(tiles.first.locator(".caption")).to_have_text(f"cat {word}")
+    tiles.first.get_by_role("button", name="Move later").click()
+    expect(page.locator("#notice")).to_have_text("Order saved.")
+    expect(tiles.first.locator(".caption")).to_have_text(f"second {word}")
+    order = httpx.get(f"{api}/v1/albums/{album_id}/images", headers=owner, timeout=10).json()["items"]
+    assert [i["id"] for i in order] == [posted.json()["id"], image_id]
+    _shot(page, "album")
 
     # Keys: made, shown once, working; revoked, refused.
     page.goto("/keys")
@@ -220,7 +265,7 @@ def test_sign_up_upload_search_share_delete_and_docs(control, browser, outside, 
     _shot(page, "signin")
     page.locator("#signin").get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/photos$"))
-    expect(page.locator(".tile")).to_have_count(1)
+    expect(page.locator(".tile")).to_have_count(2)
 
     # /docs: Swagger UI from the package lists the API's paths.
     page.goto("/docs")

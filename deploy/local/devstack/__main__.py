@@ -107,7 +107,10 @@ def cmd_demo(_: argparse.Namespace) -> int:
     demo.smoke(env)
     stack = Stack.local()
     api = stack.saved_services()["api"]
-    demo.wait_for_api(api)
+    try:
+        engines.wait_ready(api)
+    except TimeoutError as exc:
+        raise SystemExit(f"the API is not ready: {exc}") from None
     ok = demo.main_job(api, stack.api_key)
     log.step("the stack keeps running: `./darkroom status` to look, `./darkroom down` to stop it")
     return 0 if ok else 1

@@ -171,14 +171,3 @@ def _transform_url(api: str, headers: dict[str, str], image_id: str) -> str:
     answer = httpx.get(f"{api}/v1/images/{image_id}/transform", params=params, headers=headers, timeout=30)
     return answer.json()["url"] if answer.status_code == 200 else f"refused: {answer.text}"
 
-
-def wait_for_api(api: str, timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{api}/readyz", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    raise SystemExit(f"the API at {api} did not become ready in {timeout_s:.0f} s")

@@ -10,11 +10,14 @@ in connectors/): nothing else lists the engines or names one of them.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import httpx
 from pydantic_settings import BaseSettings
 
 from connectors import cassandra, elasticsearch, kafka, minio, nginx, tus
@@ -180,6 +183,19 @@ API = Service("api", ("api",), 8000, 18000)
 # Answers nginx's misses of transform URLs; nginx dials it by this name (RENDER_UPSTREAM,
 # render:8000: in its own container it listens where the image's health check asks).
 RENDER = Service("render", ("render",), 8000, 18001)
+
+
+def wait_ready(base_url: str, timeout_s: float = 120) -> float:
+    """Seconds until a Darkroom service at `base_url` answers GET /readyz with
+    200; TimeoutError after `timeout_s` (the caller adds what explains it)."""
+    started = time.monotonic()
+    while True:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{base_url}/readyz", timeout=5).status_code == 200:
+                return time.monotonic() - started
+        if time.monotonic() - started > timeout_s:
+            raise TimeoutError(f"{base_url}/readyz did not answer 200 in {timeout_s:.0f} s")
+        time.sleep(0.5)
 
 
 def services() -> tuple[Service, ...]:

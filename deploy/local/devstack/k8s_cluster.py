@@ -43,7 +43,8 @@ STATE = Path(os.environ.get("DARKROOM_K8S_STATE", "/var/lib/darkroom-k8s"))
 API_PORT, ETCD_PORT, ETCD_PEER_PORT = 6443, 12379, 12380
 API_URL = f"http://{NODE_IP}:30800"  # the API's NodePort (overlays/local/nodeports.yaml)
 # Where the host reaches each engine of overlays/local: its NodePort on the node's address.
-HOST_PORTS = {"kafka": 30092, "cassandra": 30042, "elasticsearch": 30920, "minio": 30900, "nginx": 30080}
+HOST_PORTS = {"kafka": 30092, "cassandra": 30042, "elasticsearch": 30920, "minio": 30900, "nginx": 30080,
+              "tus": 30070}
 ENGINES = "darkroom-engines"  # overlays/local/engines.yaml
 NAMESPACES = ("darkroom", ENGINES)
 ENGINE_SECRET = "DARKROOM_MINIO_SECRET_KEY"  # the one secret every workload needs (darkroom-credentials)
@@ -208,13 +209,10 @@ class Cluster:
                 self.kubectl("-n", namespace, "rollout", "status", name, "--timeout=600s", timeout_s=660)
 
     def _wait_api(self, timeout_s: float = 120) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{API_URL}/readyz", timeout=5).status_code == 200:
-                    return
-            time.sleep(1)
-        raise ClusterError(f"the API does not answer at {API_URL}/readyz")
+        try:
+            engines.wait_ready(API_URL, timeout_s)
+        except TimeoutError as exc:
+            raise ClusterError(f"the API does not answer: {exc}") from None
 
     def host_env(self) -> dict[str, str]:
         """DARKROOM_* settings for a process on the host: tests, `./darkroom

@@ -152,10 +152,11 @@ def lag(env: Env, names: list[str] | None = None, interval_s: float = 5.0) -> li
     elapsed = time.monotonic() - started
     with _db(env) as db:
         controls = StageControls(db).all()
+    consumers = groups.members(settings, [s.group for s in chosen])
     found = []
     for s in chosen:
         before = {(p.topic, p.partition): p for p in first[s.name]}
-        entry = StageLag(s.name, s.group, groups.members(settings, s.group),
+        entry = StageLag(s.name, s.group, consumers[s.group],
                          controls.get(s.name, Control(s.name, False)).paused)
         for now in second[s.name]:
             then = before.get((now.topic, now.partition), now)

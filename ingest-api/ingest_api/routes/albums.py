@@ -22,15 +22,15 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")]
 
 
-def _out(album) -> AlbumOut:
+def album_out(album) -> AlbumOut:
     return AlbumOut(id=album.id, name=album.name, account=album.account, created_by=album.created_by,
                     created_at=album.created_at)
 
 
 @router.post("", summary="Create an album", status_code=201, response_model=AlbumOut, responses=_ERRORS)
 async def create_album(body: AlbumIn, viewer: Editor, albums: AlbumsRepo, orgs: OrgsRepo) -> AlbumOut:
-    return _out(await run_in_threadpool(lambda: core.create(albums=albums, orgs=orgs, viewer=viewer,
-                                                            name=body.name, org=body.org)))
+    return album_out(await run_in_threadpool(lambda: core.create(albums=albums, orgs=orgs, viewer=viewer,
+                                                                 name=body.name, org=body.org)))
 
 
 @router.get("", summary="List your albums, or an organization's", response_model=AlbumPage,
@@ -41,7 +41,7 @@ async def list_albums(viewer: Editor, albums: AlbumsRepo, limit: Limit = 50, cur
     if after is not None and not (isinstance(after, str) and ids.is_valid(after)):
         raise InvalidCursor("the cursor is not one this API made")
     found, last = await run_in_threadpool(albums.of_account, core.account_for(viewer, org), after, limit)
-    return AlbumPage(items=[_out(a) for a in found], next_cursor=cursors.encode(last) if last else None)
+    return AlbumPage(items=[album_out(a) for a in found], next_cursor=cursors.encode(last) if last else None)
 
 
 @router.patch("/{album_id}", summary="Rename an album", response_model=AlbumOut, responses=_ERRORS)
@@ -50,7 +50,7 @@ async def rename_album(album_id: str, body: AlbumRename, viewer: Editor, albums:
         album = core.get(albums=albums, viewer=viewer, album_id=album_id, need=core.MANAGE)
         albums.rename(album.id, body.name)
         return albums.get(album.id)
-    return _out(await run_in_threadpool(rename))
+    return album_out(await run_in_threadpool(rename))
 
 
 @router.delete("/{album_id}", summary="Delete an album (its images stay)", status_code=204,

@@ -24,6 +24,7 @@ from ingest_api.deps import (
     Changes,
     Editor,
     Images,
+    Index,
     Limits,
     QuotasDep,
     Settings,
@@ -37,6 +38,7 @@ from ingest_api.idempotency import BatchKey, KeyFor, UploadKey
 from ingest_api.models import (
     NO_ALBUM,
     Accepted,
+    AlbumOut,
     BatchOut,
     ErrorBody,
     ErrorDetail,
@@ -44,10 +46,13 @@ from ingest_api.models import (
     ImageOut,
     ImagePage,
     ImagePatch,
+    ImageTagsOut,
     MetadataOut,
+    ModelTag,
 )
 from ingest_api.problems import ApiError, error_response
 from ingest_api.propagation import UPDATED
+from ingest_api.routes.albums import album_out
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
 
@@ -235,6 +240,34 @@ async def get_metadata(image_id: str, images: Images, sharing: SharingRepo, view
     def read() -> MetadataOut:
         record, level = _seen(images, sharing, viewer, image_id)
         return _metadata(images, record, level)
+    return await run_in_threadpool(read)
+
+
+@router.get("/{image_id}/tags", summary="Read an image's tags: the owner's and the classifier's",
+            response_model=ImageTagsOut, responses=_READ_ERRORS)
+async def get_tags(image_id: str, images: Images, sharing: SharingRepo, index: Index,
+                   viewer: Anyone) -> ImageTagsOut:
+    """The owner's tags, and what the tagging stage saw with its confidence, told apart. Whoever may
+    read the image may read these; `model` is null until the tagging stage has run."""
+    def read() -> ImageTagsOut:
+        record, _ = _seen(images, sharing, viewer, image_id)
+        doc = index.get(record.id) or {}  # the tagging stage's words live in the search document
+        return ImageTagsOut(id=record.id, tags=record.tags, model=doc.get("model"),
+                            model_tags=[ModelTag(tag=t["tag"], confidence=t["confidence"])
+                                        for t in doc.get("model_tags") or []])
+    return await run_in_threadpool(read)
+
+
+@router.get("/{image_id}/albums", summary="The albums an image is in (those you may see)",
+            response_model=list[AlbumOut], responses=_READ_ERRORS)
+async def get_albums(image_id: str, images: Images, sharing: SharingRepo, albums: AlbumsRepo,
+                     viewer: Anyone) -> list[AlbumOut]:
+    """Albums you may not see are left out: an image can sit in another account's album."""
+    def read() -> list[AlbumOut]:
+        record, _ = _seen(images, sharing, viewer, image_id)
+        found = (albums.get(album_id) for album_id in albums.of_image(record.id))
+        return [album_out(a) for a in found
+                if a is not None and album_rules.rights(a, viewer) >= album_rules.SEE]
     return await run_in_threadpool(read)
 
 

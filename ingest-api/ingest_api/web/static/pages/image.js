@@ -1,9 +1,12 @@
-// One photo: the variant that fits the screen, its words, tags and camera
-// facts; for its owner, the edit form, visibility, a share link with an
-// expiry, album membership, delete and restore.
+// One photo: the variant that fits the screen, its words, the owner's tags
+// and the model's told apart, camera facts, the place on a small map (only
+// when the API shows the location to this viewer) and the albums it is in;
+// for its owner, the edit form, visibility, a share link with an expiry,
+// adding to an album, delete and restore.
 
 import { api, header, notice, session } from "/static/api.js";
 import { picture } from "/static/grid.js";
+import { locationMap } from "/static/map.js";
 
 header();
 const imageId = document.getElementById("photo").dataset.imageId;
@@ -28,7 +31,6 @@ function show(image) {
   const facts = document.getElementById("facts");
   facts.replaceChildren();
   fact(facts, "Owner", image.owner);
-  fact(facts, "Your tags", image.tags.join(", ") || "none");
   fact(facts, "Size", `${image.width} × ${image.height}${image.frames > 1 ? `, ${image.frames} frames` : ""}`);
   fact(facts, "Format", `${image.mime_type}, ${(image.byte_size / 1e6).toFixed(2)} MB`);
   fact(facts, "Uploaded", new Date(image.created_at).toLocaleString());
@@ -47,10 +49,67 @@ async function metadata() {
     fact(facts, "Exposure", exposure);
     fact(facts, "Taken", m.taken_at);
     // The API leaves the location out unless this viewer may see it.
-    if (m.gps) fact(facts, "Location", `${m.gps.latitude.toFixed(5)}, ${m.gps.longitude.toFixed(5)}`);
+    if (m.gps) place(m.gps.latitude, m.gps.longitude);
   } catch {
     /* not read yet, or not for this viewer */
   }
+}
+
+async function place(lat, lon) {
+  document.getElementById("coordinates").textContent = `${lat.toFixed(5)}, ${lon.toFixed(5)}`;
+  document.getElementById("osm").href =
+    `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=12/${lat}/${lon}`;
+  document.getElementById("map").replaceChildren(await locationMap(lat, lon));
+  document.getElementById("location").hidden = false;
+}
+
+// The owner's tags, and what the classifier saw with its confidence, apart.
+async function tags() {
+  const list = document.getElementById("tags");
+  try {
+    const found = await api(`/v1/images/${imageId}/tags`);
+    list.replaceChildren();
+    fact(list, "Tags", found.tags.join(", ") || "none");
+    const seen = found.model_tags.map((t) => `${t.tag} (${Math.round(100 * t.confidence)} %)`).join(", ");
+    fact(list, "Seen by the model", found.model ? seen || "nothing it knows" : "not looked at yet");
+    list.lastElementChild.classList.add("model");
+  } catch {
+    /* the search index is away: the page goes on without them */
+  }
+}
+
+// The albums this viewer may see that hold the photo; the owner may take it out.
+async function albums(owner) {
+  const found = await api(`/v1/images/${imageId}/albums`);
+  const list = document.getElementById("album-list");
+  list.replaceChildren();
+  for (const album of found) {
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = `/albums/${album.id}`;
+    link.textContent = album.name;
+    item.append(link);
+    if (owner) {
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "link";
+      remove.textContent = "remove";
+      remove.setAttribute("aria-label", `Remove from ${album.name}`);
+      remove.addEventListener("click", async () => {
+        try {
+          await api(`/v1/albums/${album.id}/images`, { method: "POST", json: { remove: [imageId] } });
+          notice(`Removed from ${album.name}.`);
+          await albumPicker();
+        } catch (error) {
+          notice(`${error.message} (${error.code})`, "error");
+        }
+      });
+      item.append(" ", remove);
+    }
+    list.append(item);
+  }
+  document.getElementById("albums").hidden = found.length === 0;
+  return found;
 }
 
 function ownerTools(image) {
@@ -68,6 +127,7 @@ function ownerTools(image) {
         title: edit.elements.title.value, description: edit.elements.description.value, tags,
         visibility: edit.elements.visibility.value,
       } }));
+      tags();
       notice("Saved.");
     } catch (error) {
       notice(`${error.message} (${error.code})`, "error");
@@ -125,34 +185,35 @@ function ownerTools(image) {
     }
   });
   albumPicker();
-}
-
-async function albumPicker() {
-  const { items } = await api("/v1/albums?limit=100");
-  const box = document.getElementById("albums");
-  if (!items.length) return;
-  const select = document.createElement("select");
-  select.setAttribute("aria-label", "Album");
-  for (const album of items) select.append(new Option(album.name, album.id));
-  const button = document.createElement("button");
-  button.type = "button";
-  button.textContent = "Add to album";
-  button.addEventListener("click", async () => {
+  document.getElementById("album-add-button").addEventListener("click", async () => {
+    const select = document.getElementById("album-choice");
     try {
       await api(`/v1/albums/${select.value}/images`, { method: "POST", json: { add: [imageId] } });
       notice(`Added to ${select.selectedOptions[0].text}.`);
+      await albumPicker();
     } catch (error) {
       notice(`${error.message} (${error.code})`, "error");
     }
   });
-  box.append(select, " ", button);
+}
+
+// The owner's albums the photo is not in yet, to add it to.
+async function albumPicker() {
+  const [{ items }, holding] = await Promise.all([api("/v1/albums?limit=100"), albums(true)]);
+  const inside = new Set(holding.map((album) => album.id));
+  const select = document.getElementById("album-choice");
+  const outside = items.filter((album) => !inside.has(album.id));
+  select.replaceChildren(...outside.map((album) => new Option(album.name, album.id)));
+  document.getElementById("album-add").hidden = select.options.length === 0;
 }
 
 try {
   const image = await api(`/v1/images/${imageId}`);
   show(image);
   metadata();
+  tags();
   if (session()?.username === image.owner) ownerTools(image);
+  else if (session()) albums(false).catch(() => {});
 } catch (error) {
   document.getElementById("title").textContent = "Photo not available";
   notice(`${error.message} (${error.code})`, "error");

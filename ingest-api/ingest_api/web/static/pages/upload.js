@@ -7,8 +7,9 @@
 // local storage, so a file picked again after a lost connection or a reload
 // goes on from where it stopped) when the API names a tus endpoint that
 // answers; otherwise POST /v1/images, the API's own door.
+// The batch's title, tags, visibility, location choice and album go with every file.
 
-import { authorization, header, requireSession } from "/static/api.js";
+import { api, authorization, header, requireSession } from "/static/api.js";
 import "/static/vendor/tus.min.js"; // defines window.tus
 
 const PARALLEL = 2;
@@ -64,7 +65,10 @@ function showTotal() {
 
 function fields() {
   const data = new FormData(form);
-  return { title: data.get("title").trim(), tags: data.get("tags").trim(), visibility: data.get("visibility") };
+  return {
+    title: data.get("title").trim(), tags: data.get("tags").trim(), visibility: data.get("visibility"),
+    gps: data.get("gps") === "on", album: data.get("album") || null,
+  };
 }
 
 function defaultTitle(file) {
@@ -77,11 +81,12 @@ async function send(file, item, chosen) {
   body.append("title", chosen.title || defaultTitle(file));
   if (chosen.tags) body.append("tags", chosen.tags);
   body.append("visibility", chosen.visibility);
+  body.append("gps", String(chosen.gps));
   body.append("file", file, file.name);
   const headers = await authorization();
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", "/v1/images");
+    xhr.open("POST", chosen.album ? `/v1/images?album=${encodeURIComponent(chosen.album)}` : "/v1/images");
     for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
     xhr.responseType = "json";
     xhr.upload.onprogress = (event) => {
@@ -130,6 +135,7 @@ function sendTus(endpoint, file, item, chosen) {
       metadata: {
         filename: file.name, filetype: file.type || "application/octet-stream",
         title: chosen.title || defaultTitle(file), tags: chosen.tags, visibility: chosen.visibility,
+        gps: String(chosen.gps), ...(chosen.album ? { album: chosen.album } : {}),
       },
       // The access token may be refreshed while a long upload runs.
       onBeforeRequest: async (request) => {
@@ -266,7 +272,18 @@ async function walk(entry, prefix = "") {
   return found;
 }
 
+// The visitor's albums, to upload into; /upload?album=<id> picks one.
+async function albumChoice() {
+  const { items } = await api("/v1/albums?limit=100");
+  const select = document.getElementById("album");
+  for (const album of items) select.append(new Option(album.name, album.id));
+  select.value = new URLSearchParams(location.search).get("album") || "";
+  select.closest("label").hidden = items.length === 0;
+  if (select.value) form.querySelector("details").open = true;
+}
+
 if (requireSession()) {
+  albumChoice().catch(() => {}); // without the list, uploads still go, into no album
   const drop = document.getElementById("drop");
   for (const id of ["files", "folder"]) {
     const input = document.getElementById(id);
