@@ -32,6 +32,9 @@ DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 READY_S = 300  # upload to `ready` through every stage, on a busy two-core machine
 LOCAL = {"localhost", "127.0.0.1"}
+# Each assertion waits this long for the page to catch up (Playwright's default is 5 s): at
+# the end of a full run on two cores, a sign-up (password hashing, Cassandra) took longer.
+expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(scope="module")
