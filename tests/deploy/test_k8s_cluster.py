@@ -80,10 +80,12 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     try:
         yield cluster
     finally:
-        (cluster.folder / "test-timings.json").write_text(json.dumps(TIMINGS, indent=2))
         print(f"\nk8s test timings: {json.dumps(TIMINGS, indent=2)}", flush=True)
         if not was_up:  # a cluster someone else started stays up
             cluster.down()
+        # After `down`, which keeps the state folder but not what it does not know.
+        cluster.folder.mkdir(parents=True, exist_ok=True)
+        (cluster.folder / "test-timings.json").write_text(json.dumps(TIMINGS, indent=2))
 
 
 def _wait(what: str, check, timeout_s: float, every_s: float = 1.0):
