@@ -152,6 +152,16 @@ export function header() {
   }
 }
 
+// A list item linking to an album's page (the Albums page and a photo's albums).
+export function albumItem(album) {
+  const item = document.createElement("li");
+  const link = document.createElement("a");
+  link.href = `/albums/${album.id}`;
+  link.textContent = album.name;
+  item.append(link);
+  return item;
+}
+
 export function formError(form, error) {
   const box = form.querySelector(".error");
   box.textContent = error ? `${error.message} (${error.code ?? "error"})` : "";

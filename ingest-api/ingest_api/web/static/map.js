@@ -9,10 +9,10 @@ const HEIGHT = 180;
 const SPAN = 48; // degrees of longitude across the window (latitude follows the aspect ratio)
 const SVG = "http://www.w3.org/2000/svg";
 
-let land = null;
+let loading = null; // the land's rings, fetched once
 async function rings() {
-  if (!land) {
-    land = fetch("/static/vendor/land-110m.json")
+  if (!loading) {
+    loading = fetch("/static/vendor/land-110m.json")
       .then((response) => response.json())
       .then((topology) => {
         const { geometry, features } = self.topojson.feature(topology, topology.objects.land);
@@ -20,7 +20,7 @@ async function rings() {
         return shapes.flatMap((g) => (g.type === "Polygon" ? [g.coordinates] : g.coordinates)).flat();
       });
   }
-  return land;
+  return loading;
 }
 
 // A ring's outline; a ring that crosses the antimeridian is unwrapped (its
@@ -54,10 +54,11 @@ export async function locationMap(lat, lon) {
   svg.append(sea);
   // The land three times over, a world apart, so a window across the antimeridian is full.
   const shapes = document.createElementNS(SVG, "path");
+  const land = await rings();
   const parts = [];
   for (const shift of [-360, 0, 360]) {
     const project = (x, y) => [((x + shift - left) * scale).toFixed(1), ((top - y) * scale).toFixed(1)];
-    for (const ring of await rings()) parts.push(path(ring, project));
+    for (const ring of land) parts.push(path(ring, project));
   }
   shapes.setAttribute("d", parts.join(""));
   shapes.setAttribute("class", "land");

@@ -1,5 +1,5 @@
 // Albums: the visitor's albums, and a form to make one.
-import { api, header, notice, requireSession } from "/static/api.js";
+import { albumItem, api, header, notice, requireSession } from "/static/api.js";
 
 header();
 
@@ -7,14 +7,7 @@ async function list() {
   const { items } = await api("/v1/albums?limit=100");
   const box = document.getElementById("albums");
   box.replaceChildren();
-  for (const album of items) {
-    const item = document.createElement("li");
-    const link = document.createElement("a");
-    link.href = `/albums/${album.id}`;
-    link.textContent = album.name;
-    item.append(link);
-    box.append(item);
-  }
+  box.append(...items.map(albumItem));
   document.getElementById("empty").hidden = items.length > 0;
 }
 

@@ -4,7 +4,7 @@
 // for its owner, the edit form, visibility, a share link with an expiry,
 // adding to an album, delete and restore.
 
-import { api, header, notice, session } from "/static/api.js";
+import { albumItem, api, header, notice, session } from "/static/api.js";
 import { picture } from "/static/grid.js";
 import { locationMap } from "/static/map.js";
 
@@ -84,11 +84,7 @@ async function albums(owner) {
   const list = document.getElementById("album-list");
   list.replaceChildren();
   for (const album of found) {
-    const item = document.createElement("li");
-    const link = document.createElement("a");
-    link.href = `/albums/${album.id}`;
-    link.textContent = album.name;
-    item.append(link);
+    const item = albumItem(album);
     if (owner) {
       const remove = document.createElement("button");
       remove.type = "button";
