@@ -20,6 +20,7 @@ import statistics
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from PIL import Image, ImageDraw
@@ -28,6 +29,8 @@ from connectors import kafka
 from connectors.settings import KafkaSettings
 from schemas import topics
 
+SENDERS = 16  # uploads in flight at most; more than the API's workers, so the API sets the pace
+BASES = 24  # distinct base photos per run
 UNTIL = {"variants": topics.IMAGE_VARIANTS_READY, "ready": topics.IMAGE_READY,
          "searchable": topics.IMAGE_READY}  # then polled through the search API
 
@@ -95,36 +98,50 @@ class Searchable:
 
 
 def run_rate(http: httpx.Client, arrivals: Arrivals | Searchable, rate: float, seconds: float,
-             size: tuple[int, int], drain_s: float) -> None:
+             photos: list[bytes], drain_s: float) -> None:
+    """Posts at `rate` from a pool of senders, so a slow answer does not hold
+    back the next upload (one sender posting in turn could not keep 10/s).
+    Each upload is a base photo with its own trailing bytes: distinct to
+    dedup, the same pixels to render."""
     posted: dict[str, float] = {}
-    interval, start = 1 / rate, time.monotonic()
-    n = 0
-    while (now := time.monotonic()) < start + seconds:
-        due = start + n * interval
-        if now < due:
-            time.sleep(due - now)
-        data = photo(os.getpid() * 100_000 + int(rate * 1000) * 1000 + n, *size)
-        sent = time.monotonic()
+    refused: list[str] = []
+    lock = threading.Lock()
+
+    def send(n: int, due: float) -> None:
         word = f"bench{uuid.uuid4().hex[:12]}"
+        data = photos[n % len(photos)] + word.encode()
         response = http.post("/v1/images", files={"file": (f"bench-{n}.jpg", data)},
                              data={"title": f"Pipeline {word}"})
-        response.raise_for_status()
-        posted[response.json()["id"]] = sent
-        if isinstance(arrivals, Searchable):
-            arrivals.words[response.json()["id"]] = word
-        n += 1
+        with lock:
+            if not response.is_success:
+                refused.append(f"{response.status_code} {response.text[:120]}")
+                return
+            image_id = response.json()["id"]
+            if isinstance(arrivals, Searchable):
+                arrivals.words[image_id] = word
+            posted[image_id] = due  # from when it was due: a late sender counts against the stack
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(max_workers=SENDERS) as pool:
+        n = 0
+        while (due := start + n / rate) < start + seconds:
+            time.sleep(max(0.0, due - time.monotonic()))
+            pool.submit(send, n, due)
+            n += 1
     ended = time.monotonic()
     while time.monotonic() < ended + drain_s and not posted.keys() <= arrivals.seen.keys():
         time.sleep(0.2)
     done = [arrivals.seen[i] - t for i, t in posted.items() if i in arrivals.seen]
     missing = len(posted) - len(done)
     last = max((arrivals.seen[i] for i in posted if i in arrivals.seen), default=ended)
-    held = missing == 0 and last - ended < max(5.0, 3 * interval)
+    held = not refused and missing == 0 and last - ended < max(5.0, 3 / rate)
     p50 = statistics.median(done) if done else float("nan")
     p99 = statistics.quantiles(done, n=100)[98] if len(done) >= 2 else float("nan")
     print(f"  {rate:5.2f}/s  {len(posted):5d} posted  p50 {p50:6.2f} s  p99 {p99:6.2f} s  "
           f"backlog drained {last - ended:5.1f} s after the last upload  "
           f"{'held' if held else 'NOT held'}{f' ({missing} unfinished)' if missing else ''}", flush=True)
+    if refused:
+        print(f"         {len(refused)} refused, first: {refused[0]}", flush=True)
 
 
 def main() -> None:
@@ -139,17 +156,19 @@ def main() -> None:
     api = args.api
     key = os.environ["DARKROOM_API_DEV_API_KEY"]
     size = tuple(int(v) for v in args.size.split("x"))
-    sample = len(photo(0, *size)) // 1024
+    photos = [photo(os.getpid() * 100 + i, *size) for i in range(BASES)]
+    sample = sum(map(len, photos)) // len(photos) // 1024
     print(f"upload -> {args.until} ({UNTIL[args.until].name}): {size[0]}x{size[1]} JPEGs (~{sample} KB), "
           f"{args.seconds:.0f} s per rate, API {api}")
     arrivals = Arrivals(UNTIL[args.until].name)
     headers = {"Authorization": f"Bearer {key}"}
-    with (httpx.Client(base_url=api, headers=headers, timeout=60) as http,
+    with (httpx.Client(base_url=api, headers=headers, timeout=60,
+                       limits=httpx.Limits(max_connections=SENDERS)) as http,
           httpx.Client(base_url=api, headers=headers, timeout=60) as searching):
         finish = Searchable(arrivals, searching) if args.until == "searchable" else arrivals
         try:
             for rate in (float(r) for r in args.rates.split(",")):
-                run_rate(http, finish, rate, args.seconds, size, args.drain)
+                run_rate(http, finish, rate, args.seconds, photos, args.drain)
         finally:
             if finish is not arrivals:
                 finish.close()

@@ -2,7 +2,8 @@
 
 Darkroom never sends upload bytes to tusd itself; tusd calls the API's hooks
 (ingest_api/tus.py) and writes straight into MinIO. This connector only
-knows where clients find it and how to ask whether it is up.
+knows where clients find it, how to ask whether it is up, and how to read
+its counters.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from connectors.settings import TusSettings
 
 BASE_PATH = "/files/"  # tusd's -base-path: where uploads are created
 _VERSION = re.compile(r"^Version = (\S+)$", re.MULTILINE)
+_SAMPLE = re.compile(r"^([a-z_]+(?:\{[^}]*\})?) (\S+)$", re.MULTILINE)  # Prometheus text: name{labels} value
 
 
 def endpoint(settings: TusSettings) -> str:
@@ -37,3 +39,12 @@ def wait_ready(settings: TusSettings, timeout_s: float = 30) -> str:
         if time.monotonic() > deadline:
             raise TimeoutError(f"tusd at {settings.url} not ready")
         time.sleep(0.3)
+
+
+def counters(settings: TusSettings) -> dict[str, float]:
+    """tusd's Prometheus samples by name with labels (`tusd_bytes_received`,
+    `tusd_errors_total{code="ERR_UPLOAD_INTERRUPTED",status="400"}`, ...).
+    Reading them takes no upload's lock, where a HEAD would interrupt the
+    PATCH in flight."""
+    text = httpx.get(settings.url.rstrip("/") + "/metrics", timeout=5).text
+    return {name: float(value) for name, value in _SAMPLE.findall(text)}

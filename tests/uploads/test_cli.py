@@ -10,17 +10,21 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
 import httpx
 import pytest
 
+from connectors import tus
+from connectors.settings import TusSettings
 from tests.ingest_api import samples
 from tests.uploads import photos
 from tests.uploads.conftest import sha256, wait_for
 
 pytestmark = pytest.mark.integration
+MB = 1024 * 1024
 
 
 def _cli(api, user, folder: Path, cwd: Path, *extra: str) -> subprocess.Popen:
@@ -97,6 +101,32 @@ def test_a_killed_batch_upload_resumes_and_uploads_every_good_photo_once(hook_ap
             line = report[str(path)]
             assert line["status"] == status and reason in line["reason"], line
     assert "uploaded" in out and "refused" in out  # the summary
+
+
+def _interrupted(tusd: str) -> float:
+    return sum(v for k, v in tus.counters(TusSettings(url=tusd)).items() if "ERR_UPLOAD_INTERRUPTED" in k)
+
+
+def test_an_upload_another_request_interrupts_carries_on_from_the_servers_offset(tusd, hook_api, user,
+                                                                                 tmp_path):
+    # A HEAD (a second client looking, or resuming) takes the upload's lock, and tusd ends the
+    # PATCH in flight with a 400: the uploader must carry on, not report the file refused.
+    data = photos.big_jpeg(24 * MB, seed=21)
+    folder = tmp_path / "one"
+    photos.write(folder / "big.jpg", data)
+    before = _interrupted(tusd)
+    run = _cli(hook_api, user, folder, tmp_path, "--chunk-mb", "4")
+    url = wait_for(lambda: next((x["url"] for x in _lines(tmp_path) if x.get("url")), None), every_s=0.02)
+    while run.poll() is None and _interrupted(tusd) == before:
+        httpx.head(url, headers={"Tus-Resumable": "1.0.0"}, timeout=10)
+        time.sleep(0.02)
+    out, err = run.communicate(timeout=300)
+    assert _interrupted(tusd) > before, "no PATCH was interrupted: the test proved nothing"
+    assert run.returncode == 0, err
+    [line] = _report(tmp_path).values()
+    assert line["status"] == "uploaded", line
+    records, _ = hook_api.state.images.list_by_owner(user.name, None, 10)
+    assert [r.sha256 for r in records] == [sha256(data)]
 
 
 def _few(folder: Path, seed: int) -> Path:

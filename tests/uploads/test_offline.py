@@ -136,6 +136,13 @@ def test_the_uploader_retries_only_what_may_pass_later(status, kind):
         assert str(error) == "c: m"
 
 
+def test_a_patch_that_another_request_interrupted_is_retried_not_refused():
+    # tusd's plain-text 400 when a HEAD or a second client takes the upload's lock
+    body = b"ERR_UPLOAD_INTERRUPTED: upload has been interrupted by another request for this upload resource"
+    assert isinstance(upload_doors.sort_error(400, body, "Bad Request"), upload_doors.Transient)
+    assert isinstance(upload_doors.sort_error(400, b"ERR_UPLOAD_STOPPED: stopped", "x"), upload_doors.Refused)
+
+
 def test_the_journal_resumes_what_is_about_the_same_bytes(tmp_path):
     photo = tmp_path / "a.jpg"
     photo.write_bytes(JPEG)

@@ -10,8 +10,9 @@
 
 Errors are sorted once: a refusal (a 4xx other than 408, 409, 423, 429) is
 the answer for that file and is never retried; anything else (the network,
-a 5xx, a rate limit, an upload of the same bytes in flight) is Transient,
-which the caller retries with backoff.
+a 5xx, a rate limit, an upload of the same bytes in flight, tusd's 400 for a
+PATCH that another request for the same upload interrupted) is Transient,
+which the caller retries with backoff, from the offset the server has.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ from tusclient.uploader import Uploader
 from devstack.upload_files import DUPLICATE, UPLOADED, Item
 
 RETRIABLE_STATUS = frozenset({408, 409, 423, 425, 429})
+# tusd v2 hands an upload's lock to a newer request (a HEAD, another client
+# resuming) and ends the PATCH holding it with this 400: the bytes it had are
+# kept, so carrying on from the server's offset is the answer, not giving up.
+TUS_INTERRUPTED = b"ERR_UPLOAD_INTERRUPTED"
 POLL_S = (0.1, 0.2, 0.5, 1.0, 2.0)  # asking what became of a finished upload: soon, then less often
 Progress = Callable[[int], None]  # bytes just sent
 
@@ -66,7 +71,9 @@ def _problem(status: int | None, body: bytes | str | None, fallback: str) -> str
 def sort_error(status: int | None, body: bytes | str | None, fallback: str, retry_after: str | None = None
                ) -> Exception:
     """Refused or Transient, from an HTTP status (None: no answer at all)."""
-    if status is not None and 400 <= status < 500 and status not in RETRIABLE_STATUS:
+    raw = body.encode() if isinstance(body, str) else body or b""
+    if (status is not None and 400 <= status < 500 and status not in RETRIABLE_STATUS
+            and not (status == 400 and TUS_INTERRUPTED in raw)):
         return Refused(_problem(status, body, fallback))
     wait = float(retry_after) if retry_after and retry_after.isdigit() else None
     return Transient(_problem(status, body, fallback), wait)
