@@ -28,7 +28,6 @@ import sys
 import uuid
 from urllib.parse import urlsplit
 
-import docker
 from devstack import docker_engine
 
 from connectors.minio import ObjectStore
@@ -65,7 +64,7 @@ def run(wrk: str, url: str, seconds: float, connections: int) -> dict[str, float
 
 
 def _container_url(url: str, container: str, port: int) -> str:
-    client = docker.DockerClient(base_url=os.environ.get("DOCKER_HOST", docker_engine.OWN_HOST))
+    client = docker_engine.client()
     networks = client.containers.get(container).attrs["NetworkSettings"]["Networks"]
     address = next(iter(networks.values()))["IPAddress"]
     parts = urlsplit(url)

@@ -227,7 +227,7 @@ def main() -> int:
     parser.add_argument("--own-stack", action="store_true")
     args = parser.parse_args()
 
-    client = docker.DockerClient(base_url=docker_engine.ensure_engine())
+    client = docker_engine.client()
     stack = Stack.throwaway() if args.own_stack else Stack.local()
     try:
         if args.own_stack:
@@ -268,7 +268,8 @@ def measure(args: argparse.Namespace, client: docker.DockerClient, stack: Stack,
             result["drain_s"] = drained
             print(f"  {door}: backlog drained in {drained if drained is None else round(drained)} s",
                   flush=True)
-    table(results)
+    if results:
+        table(results)
     if args.resume_photos:
         print(json.dumps({"resume_folder": resume_folder(api, args.resume_photos, args.concurrency)}),
               flush=True)

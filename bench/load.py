@@ -31,7 +31,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import docker
 import httpx
 import matplotlib
 
@@ -240,7 +239,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=DOCS)
     args = parser.parse_args()
 
-    client = docker.DockerClient(base_url=docker_engine.ensure_engine())
+    client = docker_engine.client()
     users = Users()
     key = users.key("load")
     own = Stack.throwaway() if args.own_stack else None

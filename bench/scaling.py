@@ -31,7 +31,6 @@ import tempfile
 import time
 from collections.abc import Iterator
 
-import docker
 import httpx
 
 from bench.ladder import photo
@@ -54,7 +53,7 @@ def stack(use_env: bool) -> Iterator[None]:
     from devstack import bootstrap, docker_engine
     from devstack.stack import Stack
 
-    client = docker.DockerClient(base_url=docker_engine.ensure_engine())
+    client = docker_engine.client()
     started = Stack.throwaway()
     try:
         env = started.env(started.start(client))

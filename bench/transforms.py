@@ -32,7 +32,6 @@ import statistics
 import time
 from collections.abc import Iterator
 
-import docker
 import httpx
 
 from bench.delivery import _container_url, _wrk
@@ -59,7 +58,7 @@ def stack(use_env: bool) -> Iterator[str]:
     from devstack import bootstrap, docker_engine, engines
     from devstack.stack import SECRETS, Stack
 
-    client = docker.DockerClient(base_url=docker_engine.ensure_engine())
+    client = docker_engine.client()
     started = Stack(f"darkroom-h12-bench-{secrets.token_hex(3)}", persistent=False,
                     secrets={name: make() for name, make in SECRETS.items()})
     try:

@@ -20,7 +20,7 @@ from devstack.stack import Stack
 
 @pytest.fixture(scope="session")
 def docker_client() -> docker.DockerClient:
-    return docker.DockerClient(base_url=docker_engine.ensure_engine())
+    return docker_engine.client()
 
 
 @pytest.fixture(scope="session")

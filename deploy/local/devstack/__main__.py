@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import docker
-
 from devstack import bootstrap, docker_engine, engines, images, k8s_cli, log, ops_cli, status, upload
 from devstack.stack import Stack, StackError
 from streams import registry
@@ -19,14 +17,10 @@ ROOT = images.ROOT
 TESTS = ROOT / "tests"
 
 
-def _client() -> docker.DockerClient:
-    host = docker_engine.ensure_engine()
-    os.environ["DOCKER_HOST"] = host
-    return docker.DockerClient(base_url=host)
 
 
 def _up() -> dict[str, str]:
-    client = _client()
+    client = docker_engine.client()
     stack = Stack.local()
     addresses = stack.start(client)
     env = stack.env(addresses)
@@ -46,7 +40,7 @@ def cmd_up(_: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    Stack.local().stop(_client(), wipe=args.wipe)
+    Stack.local().stop(docker_engine.client(), wipe=args.wipe)
     log.step("stack stopped" + (" and its data removed" if args.wipe else "; data kept"))
     return 0
 
@@ -96,7 +90,7 @@ def cmd_lint(_: argparse.Namespace) -> int:
 
 
 def cmd_build(_: argparse.Namespace) -> int:
-    images.build_all(_client(), engines.images_to_build(app=True))
+    images.build_all(docker_engine.client(), engines.images_to_build(app=True))
     return 0
 
 
@@ -117,7 +111,7 @@ def cmd_demo(_: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    client = _client()
+    client = docker_engine.client()
     # The tests start images, never build them. The app image is needed only by
     # tests/deploy; skip it (minutes of CPU after each source change) when the
     # paths asked for cannot reach there.

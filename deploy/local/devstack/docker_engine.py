@@ -105,6 +105,13 @@ def ensure_engine() -> str:
     return OWN_HOST
 
 
+def client() -> docker.DockerClient:
+    """A client of an engine that answers (ours, started when none does), with
+    DOCKER_HOST exported for what else dials it: testcontainers, the docker CLI."""
+    host = os.environ["DOCKER_HOST"] = ensure_engine()
+    return docker.DockerClient(base_url=host)
+
+
 def stop_own_engine() -> None:
     """Stop the dockerd that ensure_engine() started (its data root stays)."""
     pidfile = STATE_DIR / "dockerd.pid"

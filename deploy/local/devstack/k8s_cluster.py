@@ -93,8 +93,7 @@ class Cluster:
                                "a private containerd)")
         self.timings.clear()
         with self.step("build (binaries and images; cached after the first time)"):
-            host = os.environ["DOCKER_HOST"] = docker_engine.ensure_engine()  # `docker build` and `save` too
-            client = docker.DockerClient(base_url=host)
+            client = docker_engine.client()  # exports DOCKER_HOST for `docker build` and `save` too
             k8s_tools.kube()
             k8s_tools.keda()
             text = k8s_manifests.render(OVERLAYS / "local")
