@@ -5,8 +5,9 @@ the local stack and on Kubernetes:
   as it is given partitions, a worker reads its stage's control from
   Cassandra (connectors/operations.py). While the stage is paused it stops
   fetching from every partition it holds: records already fetched finish,
-  offsets stay where they are, the lag grows. When the control cannot be
-  read (Cassandra away) the worker keeps doing what it did.
+  offsets stay where they are, the lag grows. Resumed, it reads on from the
+  committed offsets. When the control cannot be read (Cassandra away) the
+  worker keeps doing what it did.
 - records meant for one stage: a replayed dead letter or a reprocess record
   carries the `darkroom-stage` header (schemas/headers.py); every other
   stage that reads the topic skips it, so a replay for resize does not make
@@ -70,6 +71,12 @@ class Obedience:
             return
         if paused != self.paused:
             log.warning("%s: %s by the operators", self.stage, "paused" if paused else "resumed")
+        if self._held and not paused:
+            # A fetch in flight when the pause began can return records of the partitions it
+            # paused: faust drops them, yet the consumer's position has moved past them. So a
+            # resumed stage starts again from its committed offsets, as after a rebalance
+            # (what was still in work is read again; every write is idempotent).
+            await self.app.consumer.perform_seek()
         self.paused = paused
         self.apply()
 

@@ -33,14 +33,21 @@ def test_a_paused_stage_takes_nothing_until_it_is_resumed(images):
         while _paused_metric(worker) != "1.0" and time.monotonic() < deadline:
             time.sleep(0.5)
         assert _paused_metric(worker) == "1.0", worker.tail()
-        event = seed_upload(images, photo())
-        publish(event)
-        assert read(topics.IMAGE_METADATA_EXTRACTED.name, event.image_id, timeout_s=8) == []
+        # Several, the first while a fetch begun before the pause may still be waiting (faust drops
+        # what that returns for a partition paused since; rare, seen once in a full run): every
+        # one is done after the resume.
+        events = [seed_upload(images, photo()) for _ in range(6)]
+        for event in events:
+            publish(event)
+            time.sleep(0.2)
+        assert read(topics.IMAGE_METADATA_EXTRACTED.name, [e.image_id for e in events], timeout_s=8) == []
         [lag] = ops.lag(env, ["metadata"], interval_s=1)
-        assert lag.paused and lag.lag >= 1 and lag.members == 1
+        assert lag.paused and lag.lag >= len(events) and lag.members == 1
         assert worker.get("/readyz").status_code == 200  # paused is still a member with partitions
         ops.resume(env, "metadata", by="tests")
-        assert read(topics.IMAGE_METADATA_EXTRACTED.name, event.image_id, timeout_s=90), worker.tail()
+        done = read(topics.IMAGE_METADATA_EXTRACTED.name, [e.image_id for e in events], count=len(events),
+                    timeout_s=90)
+        assert {(r.key or b"").decode() for r in done} == {e.image_id for e in events}, worker.tail()
         assert ops.lag(env, ["metadata"], interval_s=1)[0].paused is False
     finally:
         ops.resume(env, "metadata", by="tests")

@@ -27,6 +27,7 @@ def test_a_record_for_another_stage_is_not_for_this_one(record_headers, meant):
 class FakeConsumer:
     def __init__(self, assigned: set[str]) -> None:
         self.assigned, self.paused = set(assigned), set()
+        self.seeks_to_committed = 0
 
     def assignment(self) -> set[str]:
         return set(self.assigned)
@@ -36,6 +37,10 @@ class FakeConsumer:
 
     def resume_partitions(self, tps):
         self.paused -= set(tps)
+
+    async def perform_seek(self):
+        assert self.paused, "seek back before the partitions are fetched again"
+        self.seeks_to_committed += 1
 
 
 class FakeApp:
@@ -65,9 +70,14 @@ def test_a_paused_stage_stops_fetching_every_partition_it_holds_and_resumes():
     consumer.assigned.add("p2")  # a rebalance gives it one more: paused at once
     obedience.apply()
     assert consumer.paused == {"p0", "p1", "p2"}
+    assert consumer.seeks_to_committed == 0
     controls.paused = False
     asyncio.run(obedience.check())
     assert consumer.paused == set()
+    # from the committed offsets: records a fetch returned just as the pause began are not skipped
+    assert consumer.seeks_to_committed == 1
+    asyncio.run(obedience.check())
+    assert consumer.seeks_to_committed == 1
 
 
 def test_an_unreadable_control_changes_nothing():

@@ -17,8 +17,6 @@ ROOT = images.ROOT
 TESTS = ROOT / "tests"
 
 
-
-
 def _up() -> dict[str, str]:
     client = docker_engine.client()
     stack = Stack.local()
