@@ -114,6 +114,8 @@ const tusEndpoint = (async () => {
   }
 })();
 
+const RETRIED_STATUS = [408, 409, 423, 429]; // tus-js-client's own retries: not a refusal
+
 function tusError(error) {
   const body = error.originalResponse?.getBody?.();
   try {
@@ -147,7 +149,9 @@ function sendTus(endpoint, file, item, chosen) {
         showTotal();
       },
       onSuccess: () => resolve(upload.url.split("/").pop()),
-      onError: (error) => reject(Object.assign(new Error("refused"), { api: tusError(error) })),
+      onError: (error) => reject(Object.assign(new Error("refused"), {
+        api: tusError(error), status: error.originalResponse?.getStatus?.() || 0,
+      })),
     });
     upload.findPreviousUploads().then((previous) => {
       if (previous.length) upload.resumeFromPreviousUpload(previous[0]);
@@ -177,7 +181,10 @@ async function uploadTus(endpoint, { file, item, chosen }) {
     totals.sent.set(item, file.size);
   } catch (error) {
     const api = error.api || { code: "upload_failed", message: error.message };
-    return setState(item, "refused", `${api.message} (${api.code})`);
+    // Only a 4xx is Darkroom's answer about the file; the network or a 5xx that outlasted
+    // tus-js-client's retries is a failure worth trying again (the upload resumes where it was).
+    const answered = error.status >= 400 && error.status < 500 && !RETRIED_STATUS.includes(error.status);
+    return setState(item, answered ? "refused" : "failed", `${api.message} (${api.code})`);
   }
   const status = await committed(uploadId);
   if (status.status !== "committed") {
