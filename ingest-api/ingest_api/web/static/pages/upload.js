@@ -114,7 +114,8 @@ const tusEndpoint = (async () => {
   }
 })();
 
-const RETRIED_STATUS = [408, 409, 423, 429]; // tus-js-client's own retries: not a refusal
+// 4xx answers that say "not now" rather than "never" (timeout, conflict, locked, rate limit).
+const RETRIED_STATUS = [408, 409, 423, 429];
 
 function tusError(error) {
   const body = error.originalResponse?.getBody?.();
